@@ -1,0 +1,78 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+/// A PEM private key. Debug and Display never show it.
+#[derive(Clone)]
+pub struct SecretPem(String);
+
+impl SecretPem {
+    pub fn new(pem: String) -> Self {
+        SecretPem(pem)
+    }
+    /// The PEM text, for the one call that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretPem(<redacted>)")
+    }
+}
+
+/// An ACM certificate as DescribeCertificate tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    pub arn: String,
+    pub domain_name: Option<String>,
+    pub subject_alternative_names: Vec<String>,
+    pub not_before: Option<DateTime<Utc>>,
+    pub not_after: Option<DateTime<Utc>>,
+    /// ISSUED, EXPIRED, ...
+    pub status: Option<String>,
+    /// IMPORTED, AMAZON_ISSUED, PRIVATE.
+    pub certificate_type: Option<String>,
+    /// ARNs of the resources that use it.
+    pub in_use_by: Vec<String>,
+    pub key_algorithm: Option<String>,
+}
+
+/// An API Gateway custom domain name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainName {
+    pub name: String,
+    /// `d-xxxx.execute-api.<region>.amazonaws.com`: the CNAME target.
+    pub regional_domain_name: Option<String>,
+    pub regional_hosted_zone_id: Option<String>,
+    pub regional_certificate_arn: Option<String>,
+    /// Edge certificate, if the domain is edge-optimized.
+    pub certificate_arn: Option<String>,
+    /// REGIONAL, EDGE, PRIVATE.
+    pub endpoint_types: Vec<String>,
+    pub security_policy: Option<String>,
+    pub status: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasePathMapping {
+    /// "(none)" for the empty base path, as API Gateway reports it.
+    pub base_path: String,
+    pub rest_api_id: String,
+    pub stage: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestApi {
+    pub id: String,
+    pub name: String,
+    pub endpoint_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    pub name: String,
+    pub deployment_id: Option<String>,
+}
