@@ -5,13 +5,18 @@
 //!
 //! This crate knows nothing of AWS or of flarelink's plan: it speaks Cloudflare, typed.
 
+mod endpoints;
 mod error;
+pub mod operations;
+mod transport;
 mod types;
 
-pub use error::{ApiMessage, Error};
+pub use error::{ApiMessage, Error, DNS_CONFLICT_CODES};
 pub use types::*;
 
 use std::time::Duration;
+
+use transport::{RetryPolicy, Transport};
 
 /// Where and how to talk to Cloudflare. The token is held privately and never printed.
 #[derive(Clone)]
@@ -38,29 +43,91 @@ impl std::fmt::Debug for ClientConfig {
 }
 
 pub const DEFAULT_API_BASE: &str = "https://api.cloudflare.com/client/v4/";
+/// Default attempts per call: the first plus three retries.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
+/// Default per-request timeout.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl ClientConfig {
+    /// Production API base, [`DEFAULT_MAX_ATTEMPTS`], [`DEFAULT_REQUEST_TIMEOUT`].
+    pub fn new(token: impl Into<String>) -> Self {
+        ClientConfig {
+            api_base: DEFAULT_API_BASE.to_string(),
+            token: token.into(),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+
+    /// Same, against another API base (an emulator, a proxy).
+    pub fn with_api_base(mut self, api_base: impl Into<String>) -> Self {
+        self.api_base = api_base.into();
+        self
+    }
+}
 
 /// A cheap-to-clone handle; calls may run concurrently.
 #[derive(Clone)]
 pub struct CloudflareClient {
-    _private: (),
+    transport: Transport,
+}
+
+impl std::fmt::Debug for CloudflareClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudflareClient")
+            .field("api_base", &self.transport.base().as_str())
+            .field("token", &"<redacted>")
+            .field("retry", &self.transport.retry)
+            .finish()
+    }
 }
 
 impl CloudflareClient {
+    /// Checks the configuration (base URL parses as http(s); token non-empty and usable in a
+    /// header); nothing is sent. A base URL without its trailing slash gets one.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
-        let _ = config;
-        todo!()
+        let retry = RetryPolicy {
+            max_attempts: config.max_attempts.max(1),
+            base: RetryPolicy::DEFAULT_BASE,
+            cap: RetryPolicy::DEFAULT_CAP,
+            retry_after_cap: RetryPolicy::DEFAULT_RETRY_AFTER_CAP,
+        };
+        let transport = Transport::new(
+            &config.api_base,
+            &config.token,
+            config.request_timeout,
+            retry,
+        )?;
+        Ok(CloudflareClient { transport })
+    }
+
+    /// Changes the retry backoff: delays start at `base` and double up to `cap` (defaults
+    /// 200 ms and 10 s), each drawn with full jitter. Tests use a few milliseconds.
+    pub fn with_backoff(mut self, base: Duration, cap: Duration) -> Self {
+        self.transport.retry.base = base;
+        self.transport.retry.cap = cap.max(base);
+        self
+    }
+
+    /// Caps how long a `Retry-After` answer may make a call wait (default 60 s).
+    pub fn with_retry_after_cap(mut self, cap: Duration) -> Self {
+        self.transport.retry.retry_after_cap = cap;
+        self
+    }
+
+    /// The API base URL in use, with its trailing slash.
+    pub fn api_base(&self) -> &str {
+        self.transport.base().as_str()
     }
 
     /// `GET zones?name=` — the zone whose name is exactly `name`.
     pub async fn find_zone_by_name(&self, name: &str) -> Result<Zone, Error> {
-        let _ = name;
-        todo!()
+        endpoints::zones::find_by_name(&self.transport, name).await
     }
 
     /// `GET zones/{id}`.
     pub async fn get_zone(&self, zone_id: &str) -> Result<Zone, Error> {
-        let _ = zone_id;
-        todo!()
+        endpoints::zones::get(&self.transport, zone_id).await
     }
 
     /// `GET certificates?zone_id=` — every active Origin CA certificate of the zone, all pages.
@@ -68,8 +135,7 @@ impl CloudflareClient {
         &self,
         zone_id: &str,
     ) -> Result<Vec<OriginCertificate>, Error> {
-        let _ = zone_id;
-        todo!()
+        endpoints::origin_ca::list(&self.transport, zone_id).await
     }
 
     /// `GET certificates/{id}`; `None` when Cloudflare does not know it.
@@ -77,8 +143,7 @@ impl CloudflareClient {
         &self,
         id: &str,
     ) -> Result<Option<OriginCertificate>, Error> {
-        let _ = id;
-        todo!()
+        endpoints::origin_ca::get(&self.transport, id).await
     }
 
     /// `POST certificates` — Cloudflare signs the CSR; the private key never leaves the caller.
@@ -86,22 +151,23 @@ impl CloudflareClient {
         &self,
         request: &NewOriginCertificate,
     ) -> Result<OriginCertificate, Error> {
-        let _ = request;
-        todo!()
+        endpoints::origin_ca::create(&self.transport, request).await
     }
 
     /// `DELETE certificates/{id}` — revokes. Revoking an already revoked or unknown
     /// certificate is `Ok(false)`, so callers converge.
     pub async fn revoke_origin_certificate(&self, id: &str) -> Result<bool, Error> {
-        let _ = id;
-        todo!()
+        endpoints::origin_ca::revoke(&self.transport, id).await
     }
 
     /// `GET zones/{z}/dns_records?name.exact=` — every record (any type) named exactly `name`,
     /// all pages.
-    pub async fn list_dns_records(&self, zone_id: &str, name: &str) -> Result<Vec<DnsRecord>, Error> {
-        let _ = (zone_id, name);
-        todo!()
+    pub async fn list_dns_records(
+        &self,
+        zone_id: &str,
+        name: &str,
+    ) -> Result<Vec<DnsRecord>, Error> {
+        endpoints::dns::list(&self.transport, zone_id, name).await
     }
 
     /// `POST zones/{z}/dns_records`.
@@ -110,8 +176,7 @@ impl CloudflareClient {
         zone_id: &str,
         record: &NewDnsRecord,
     ) -> Result<DnsRecord, Error> {
-        let _ = (zone_id, record);
-        todo!()
+        endpoints::dns::create(&self.transport, zone_id, record).await
     }
 
     /// `PUT zones/{z}/dns_records/{id}` — replaces the record.
@@ -121,25 +186,75 @@ impl CloudflareClient {
         record_id: &str,
         record: &NewDnsRecord,
     ) -> Result<DnsRecord, Error> {
-        let _ = (zone_id, record_id, record);
-        todo!()
+        endpoints::dns::update(&self.transport, zone_id, record_id, record).await
     }
 
-    /// `DELETE zones/{z}/dns_records/{id}`.
+    /// `DELETE zones/{z}/dns_records/{id}`. A record that is already gone counts as deleted.
     pub async fn delete_dns_record(&self, zone_id: &str, record_id: &str) -> Result<(), Error> {
-        let _ = (zone_id, record_id);
-        todo!()
+        endpoints::dns::delete(&self.transport, zone_id, record_id).await
     }
 
     /// `GET zones/{z}/settings/ssl`.
     pub async fn get_ssl_mode(&self, zone_id: &str) -> Result<SslSetting, Error> {
-        let _ = zone_id;
-        todo!()
+        endpoints::settings::get_ssl(&self.transport, zone_id).await
     }
 
     /// `PATCH zones/{z}/settings/ssl`.
     pub async fn set_ssl_mode(&self, zone_id: &str, mode: SslMode) -> Result<SslSetting, Error> {
-        let _ = (zone_id, mode);
-        todo!()
+        endpoints::settings::set_ssl(&self.transport, zone_id, mode).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "s3cr3t-T0KEN-value";
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let config = ClientConfig::new(TOKEN).with_api_base("http://127.0.0.1:1/client/v4/");
+        let shown = format!("{config:?} {config:#?}");
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(shown.contains("<redacted>"));
+        let client = CloudflareClient::new(config).unwrap();
+        let shown = format!("{client:?} {client:#?}");
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(shown.contains("127.0.0.1"));
+    }
+
+    #[test]
+    fn configuration_is_checked_without_echoing_the_token() {
+        let bad_base = ClientConfig::new(TOKEN).with_api_base("::nope::");
+        assert!(matches!(
+            CloudflareClient::new(bad_base),
+            Err(Error::Config(_))
+        ));
+
+        assert!(matches!(
+            CloudflareClient::new(ClientConfig::new("  ")),
+            Err(Error::Config(_))
+        ));
+
+        let newline_inside = format!("{TOKEN}\nextra");
+        let err = CloudflareClient::new(ClientConfig::new(newline_inside)).unwrap_err();
+        assert!(!err.to_string().contains(TOKEN), "{err}");
+
+        // A trailing newline from a token file is trimmed, not an error.
+        assert!(CloudflareClient::new(ClientConfig::new(format!("{TOKEN}\n"))).is_ok());
+
+        let client = CloudflareClient::new(
+            ClientConfig::new(TOKEN).with_api_base("http://127.0.0.1:1/client/v4"),
+        )
+        .unwrap();
+        assert_eq!(client.api_base(), "http://127.0.0.1:1/client/v4/");
+    }
+
+    #[test]
+    fn defaults_are_sane() {
+        let config = ClientConfig::new(TOKEN);
+        assert_eq!(config.api_base, DEFAULT_API_BASE);
+        assert_eq!(config.max_attempts, 4);
+        assert_eq!(config.request_timeout, Duration::from_secs(30));
     }
 }
