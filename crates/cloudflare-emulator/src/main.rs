@@ -1,1 +1,129 @@
-fn main() {}
+//! `cloudflare-emulator`: run the Cloudflare API v4 stand-in as a process.
+//!
+//! Prints one JSON line on stdout once listening:
+//! `{"base_url":"http://127.0.0.1:PORT/client/v4/","zones":{"example.com":"<id>"},"ca_pem":"<path>"|null}`
+//! and serves until SIGTERM, SIGINT, or (when stdin is not a terminal) stdin closes, so it never
+//! outlives a parent that spawned it with a pipe. Logs go to stderr; tokens are never logged.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use flarelink_cloudflare_emulator::{start, EmulatorOptions};
+use tokio::io::AsyncReadExt;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cloudflare-emulator",
+    about = "Local stand-in for Cloudflare API v4 (zones, Origin CA, DNS records, SSL setting)"
+)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Zone to seed (repeatable).
+    #[arg(long = "zone", required = true)]
+    zones: Vec<String>,
+    /// API token with read/write access (repeatable).
+    #[arg(long = "token", required = true)]
+    tokens: Vec<String>,
+    /// API token with read-only access (repeatable).
+    #[arg(long = "read-only-token")]
+    read_only_tokens: Vec<String>,
+    /// Initial SSL mode of every zone: off, flexible, full, strict.
+    #[arg(long = "ssl-mode", default_value = "flexible")]
+    ssl_mode: String,
+    /// Write the Origin CA root certificate (PEM) to this file.
+    #[arg(long = "ca-out")]
+    ca_out: Option<PathBuf>,
+}
+
+async fn stdin_closed() {
+    let mut stdin = tokio::io::stdin();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stdin.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+async fn terminate_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let options = EmulatorOptions {
+        listen: args.listen,
+        zones: args.zones.clone(),
+        tokens: args.tokens,
+        read_only_tokens: args.read_only_tokens,
+        initial_ssl_mode: args.ssl_mode,
+    };
+    let emulator = match start(options).await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("cloudflare-emulator: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    if let Some(path) = &args.ca_out {
+        if let Err(e) = std::fs::write(path, emulator.origin_ca_root_pem()) {
+            eprintln!("cloudflare-emulator: writing {}: {e}", path.display());
+            emulator.shutdown().await;
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    let zones: serde_json::Map<String, serde_json::Value> = args
+        .zones
+        .iter()
+        .filter_map(|z| {
+            let key = z.trim().trim_end_matches('.').to_ascii_lowercase();
+            emulator.zone_id(z).map(|id| (key, serde_json::Value::String(id)))
+        })
+        .collect();
+    let line = serde_json::json!({
+        "base_url": emulator.base_url(),
+        "zones": zones,
+        "ca_pem": args.ca_out.as_ref().map(|p| p.display().to_string()),
+    });
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
+    let watch_stdin = !std::io::stdin().is_terminal();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+        _ = terminate_signal() => tracing::info!("SIGTERM received"),
+        _ = async { if watch_stdin { stdin_closed().await } else { std::future::pending::<()>().await } } => {
+            tracing::info!("stdin closed")
+        }
+    }
+    emulator.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}
