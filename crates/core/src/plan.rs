@@ -1,0 +1,207 @@
+//! The vocabulary of a run: the six steps, what a step would do or did, and the summary a user
+//! (or a script, through `--output json`) reads at the end.
+
+use serde::Serialize;
+
+/// The six steps of the guide's Cloudflare integration, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepId {
+    OriginCert,
+    AcmImport,
+    CustomDomain,
+    ApiMapping,
+    DnsRecord,
+    SslMode,
+}
+
+impl StepId {
+    pub const ALL: [StepId; 6] = [
+        StepId::OriginCert,
+        StepId::AcmImport,
+        StepId::CustomDomain,
+        StepId::ApiMapping,
+        StepId::DnsRecord,
+        StepId::SslMode,
+    ];
+
+    pub fn number(self) -> u8 {
+        self as u8 + 1
+    }
+
+    /// The name used in output, in `FLARELINK_FAULT_AFTER_STEP` and in subcommands.
+    pub fn name(self) -> &'static str {
+        match self {
+            StepId::OriginCert => "origin-cert",
+            StepId::AcmImport => "acm-import",
+            StepId::CustomDomain => "custom-domain",
+            StepId::ApiMapping => "api-mapping",
+            StepId::DnsRecord => "dns-record",
+            StepId::SslMode => "ssl-mode",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            StepId::OriginCert => "Cloudflare Origin CA certificate",
+            StepId::AcmImport => "ACM certificate import",
+            StepId::CustomDomain => "API Gateway custom domain (regional)",
+            StepId::ApiMapping => "API mapping",
+            StepId::DnsRecord => "proxied CNAME in Cloudflare",
+            StepId::SslMode => "Cloudflare SSL/TLS encryption mode",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<StepId> {
+        StepId::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+impl std::fmt::Display for StepId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a step finds it must do (in a plan) or did (after applying).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Already as wanted: nothing to do.
+    Exists,
+    Create,
+    Change,
+    Delete,
+    /// Nothing of flarelink's there (unlink), or left alone on purpose.
+    Skip,
+    /// Live state could not be read (dry-run without credentials).
+    Unknown,
+}
+
+impl Action {
+    pub fn is_write(self) -> bool {
+        matches!(self, Action::Create | Action::Change | Action::Delete)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Exists => "exists",
+            Action::Create => "create",
+            Action::Change => "change",
+            Action::Delete => "delete",
+            Action::Skip => "skip",
+            Action::Unknown => "unknown",
+        }
+    }
+}
+
+/// One step for one hostname (or for the zone: `ssl-mode`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepReport {
+    pub step: StepId,
+    pub number: u8,
+    /// `None` for zone-wide steps.
+    pub hostname: Option<String>,
+    pub action: Action,
+    /// One line: what exists or what would be / was done.
+    pub summary: String,
+    /// Further facts, e.g. the previous value of a setting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+    /// Whether the action was carried out (false in a dry-run or when nothing was needed).
+    pub applied: bool,
+}
+
+impl StepReport {
+    pub fn new(step: StepId, hostname: Option<&str>, action: Action, summary: impl Into<String>) -> Self {
+        StepReport {
+            step,
+            number: step.number(),
+            hostname: hostname.map(str::to_string),
+            action,
+            summary: summary.into(),
+            details: Vec::new(),
+            applied: false,
+        }
+    }
+
+    pub fn detail(mut self, d: impl Into<String>) -> Self {
+        self.details.push(d.into());
+        self
+    }
+}
+
+/// What a hostname ends up with: the facts a user needs afterwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DomainSummary {
+    pub hostname: String,
+    pub regional_domain_name: Option<String>,
+    pub certificate_arn: Option<String>,
+    pub cloudflare_certificate_id: Option<String>,
+    pub rest_api_id: Option<String>,
+    pub stage: String,
+    pub base_path: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ZoneSummary {
+    pub name: Option<String>,
+    pub id: Option<String>,
+    /// The SSL/TLS mode before this run (zone-wide).
+    pub ssl_mode_before: Option<String>,
+    /// The SSL/TLS mode after this run (or after it would run, in a dry-run).
+    pub ssl_mode: Option<String>,
+}
+
+/// The whole result of a command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    pub command: String,
+    pub dry_run: bool,
+    pub steps: Vec<StepReport>,
+    pub domains: Vec<DomainSummary>,
+    pub zone: ZoneSummary,
+    /// What a dry-run could not check, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl RunReport {
+    pub fn new(command: &str, dry_run: bool) -> Self {
+        RunReport {
+            command: command.to_string(),
+            dry_run,
+            steps: Vec::new(),
+            domains: Vec::new(),
+            zone: ZoneSummary::default(),
+            unchecked: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Number of steps that changed (or would change) something.
+    pub fn changes(&self) -> usize {
+        self.steps.iter().filter(|s| s.action.is_write()).count()
+    }
+}
+
+/// Progress as a run goes; the CLI draws it (spinner on a terminal, plain lines otherwise).
+pub trait Progress: Send + Sync {
+    /// A step starts doing something remote.
+    fn begin(&self, step: StepId, hostname: Option<&str>, message: &str);
+    /// A step waits (e.g. out an AWS quota); say why and for how long.
+    fn wait(&self, step: StepId, hostname: Option<&str>, message: &str);
+    /// A step is settled.
+    fn end(&self, report: &StepReport);
+}
+
+/// For library callers and tests that want no output.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn begin(&self, _: StepId, _: Option<&str>, _: &str) {}
+    fn wait(&self, _: StepId, _: Option<&str>, _: &str) {}
+    fn end(&self, _: &StepReport) {}
+}

@@ -1,0 +1,131 @@
+//! Step 5 — dns-record: a proxied CNAME from the hostname to the custom domain's regional domain
+//! name (`d-….execute-api.<region>.amazonaws.com`), with a comment that marks it as flarelink's.
+
+use flarelink_cloudflare::{DnsRecord, NewDnsRecord};
+
+use super::{same_dns_name, Refusal};
+use crate::ownership;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DnsDecision {
+    Exists { id: String },
+    Create,
+    /// Rewrite the CNAME (new target, proxy switched on, or `--force` over a foreign one).
+    Update { id: String, from: String },
+    /// `--force` over records of other types on the name: delete them, then create.
+    Replace { delete: Vec<DnsRecord> },
+}
+
+/// The record flarelink wants.
+pub fn desired(hostname: &str, target: &str) -> NewDnsRecord {
+    NewDnsRecord {
+        record_type: "CNAME".into(),
+        name: hostname.to_string(),
+        content: target.to_string(),
+        proxied: true,
+        ttl: 1,
+        comment: Some(ownership::dns_comment(hostname)),
+    }
+}
+
+/// Decide. `records` are all records named exactly `hostname`; `target` is `None` while the
+/// custom domain is still to be created.
+pub fn decide(
+    hostname: &str,
+    records: &[DnsRecord],
+    target: Option<&str>,
+    force: bool,
+) -> Result<DnsDecision, Refusal> {
+    let cname = records.iter().find(|r| r.record_type == "CNAME");
+    let others: Vec<&DnsRecord> = records.iter().filter(|r| r.record_type != "CNAME").collect();
+
+    if let Some(c) = cname {
+        let ours = ownership::is_managed_comment(c.comment.as_deref());
+        let right_target = target.is_some_and(|t| same_dns_name(&c.content, t));
+        let proxied = c.proxied == Some(true);
+        if right_target && proxied {
+            // Already exactly what is wanted: nothing to write, whoever made it. (A record
+            // flarelink did not mark stays unmarked, so unlink-domain leaves it alone.)
+            return Ok(DnsDecision::Exists { id: c.id.clone() });
+        }
+        if ours || force {
+            return Ok(DnsDecision::Update { id: c.id.clone(), from: describe(c) });
+        }
+        return Err(Refusal::new(
+            format!("{hostname} already has a CNAME that flarelink did not create: {}", describe(c)),
+            "pass --force to point it at API Gateway (the previous target is printed above), or choose another hostname",
+        ));
+    }
+    if !others.is_empty() {
+        let list = others.iter().map(|r| describe(r)).collect::<Vec<_>>().join("; ");
+        if force {
+            return Ok(DnsDecision::Replace {
+                delete: others.into_iter().cloned().collect(),
+            });
+        }
+        return Err(Refusal::new(
+            format!("{hostname} already has other DNS records, which a CNAME cannot sit beside: {list}"),
+            "pass --force to replace them with the CNAME (they are printed above so you can restore them), or choose another hostname",
+        ));
+    }
+    Ok(DnsDecision::Create)
+}
+
+fn describe(r: &DnsRecord) -> String {
+    format!(
+        "{} {} → {}{}",
+        r.record_type,
+        r.name,
+        r.content,
+        if r.proxied == Some(true) { " (proxied)" } else { " (DNS only)" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &str = "d-abc.execute-api.us-east-1.amazonaws.com";
+
+    fn rec(kind: &str, content: &str, proxied: bool, comment: Option<String>) -> DnsRecord {
+        DnsRecord {
+            id: format!("id-{kind}"),
+            record_type: kind.into(),
+            name: "api.example.com".into(),
+            content: content.into(),
+            proxied: Some(proxied),
+            ttl: Some(1),
+            comment,
+        }
+    }
+
+    #[test]
+    fn decisions() {
+        let h = "api.example.com";
+        let ours = Some(ownership::dns_comment(h));
+        assert_eq!(decide(h, &[], Some(T), false), Ok(DnsDecision::Create));
+        assert_eq!(decide(h, &[], None, false), Ok(DnsDecision::Create));
+        let exact = rec("CNAME", &format!("{}.", T.to_uppercase()), true, ours.clone());
+        assert!(matches!(decide(h, &[exact], Some(T), false), Ok(DnsDecision::Exists { .. })));
+        let unproxied = rec("CNAME", T, false, ours.clone());
+        assert!(matches!(decide(h, &[unproxied], Some(T), false), Ok(DnsDecision::Update { .. })));
+        let moved = rec("CNAME", "d-old.execute-api.us-east-1.amazonaws.com", true, ours);
+        assert!(matches!(decide(h, &[moved], Some(T), false), Ok(DnsDecision::Update { .. })));
+        let foreign = rec("CNAME", "elsewhere.example.net", true, Some("mine".into()));
+        assert!(decide(h, &[foreign.clone()], Some(T), false).is_err());
+        assert!(decide(h, &[foreign.clone()], None, false).is_err());
+        assert!(matches!(decide(h, &[foreign], Some(T), true), Ok(DnsDecision::Update { .. })));
+        let a = rec("A", "192.0.2.1", true, None);
+        let err = decide(h, &[a.clone()], Some(T), false).unwrap_err();
+        assert!(err.message.contains("192.0.2.1"));
+        assert!(matches!(decide(h, &[a], Some(T), true), Ok(DnsDecision::Replace { .. })));
+    }
+
+    #[test]
+    fn desired_record_is_proxied_automatic_ttl_and_marked() {
+        let r = desired("api.example.com", T);
+        assert!(r.proxied);
+        assert_eq!(r.ttl, 1);
+        assert!(ownership::is_managed_comment(r.comment.as_deref()));
+    }
+}
