@@ -31,9 +31,205 @@ pub struct Error {
     pub message: String,
 }
 
+/// The placeholder `hint()` puts where a region belongs in an ARN.
+const REGION_PLACEHOLDER: &str = "REGION";
+
 impl Error {
     /// What the user can do about it (e.g. the IAM action to grant), when we know.
+    ///
+    /// ARNs in the hint carry the placeholder `REGION`; [`Error::hint_in_region`] fills it in.
     pub fn hint(&self) -> Option<String> {
-        todo!()
+        self.hint_in_region(REGION_PLACEHOLDER)
+    }
+
+    /// Like [`Error::hint`], with `region` in the ARNs it names.
+    pub fn hint_in_region(&self, region: &str) -> Option<String> {
+        match self.kind {
+            ErrorKind::AccessDenied => Some(access_denied_hint(self.operation, region)),
+            ErrorKind::Credentials => Some(CREDENTIALS_HINT.to_string()),
+            ErrorKind::Throttled => Some(throttled_hint(self.operation)),
+            ErrorKind::LimitExceeded => Some(limit_hint(self.operation)),
+            ErrorKind::Transport => Some(TRANSPORT_HINT.to_string()),
+            ErrorKind::Config => Some(CONFIG_HINT.to_string()),
+            ErrorKind::NotFound
+            | ErrorKind::Conflict
+            | ErrorKind::BadRequest
+            | ErrorKind::Other => None,
+        }
+    }
+}
+
+const CREDENTIALS_HINT: &str = "configure AWS credentials: set AWS_PROFILE to a profile in \
+~/.aws/config (or the `profile` setting), run `aws configure` to store access keys, or \
+`aws sso login --profile NAME` when an SSO session has expired; AWS_ACCESS_KEY_ID and \
+AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN for temporary keys) work too";
+
+const TRANSPORT_HINT: &str = "no usable answer from AWS: check the network and any proxy \
+(HTTPS_PROXY), and the endpoint override if one is set (`endpoint_url` in config.toml, \
+AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ACM, AWS_ENDPOINT_URL_API_GATEWAY)";
+
+const CONFIG_HINT: &str = "set the AWS region: `region` in config.toml, --region, or AWS_REGION \
+(a `region` line in the profile of ~/.aws/config works too)";
+
+/// The IAM action (and resource) an operation needs.
+fn iam_requirement(operation: &str, region: &str) -> Option<String> {
+    let domains = format!("arn:aws:apigateway:{region}::/domainnames");
+    let acm_certs = format!("arn:aws:acm:{region}:ACCOUNT_ID:certificate/*");
+    Some(match operation {
+        "ImportCertificate" => format!(
+            "acm:ImportCertificate and acm:AddTagsToCertificate (importing with tags needs both) \
+             on {acm_certs}"
+        ),
+        "ListCertificates" => "acm:ListCertificates (resource \"*\")".to_string(),
+        "DescribeCertificate" => format!("acm:DescribeCertificate on {acm_certs}"),
+        "ListTagsForCertificate" => format!("acm:ListTagsForCertificate on {acm_certs}"),
+        "DeleteCertificate" => format!("acm:DeleteCertificate on {acm_certs}"),
+        "GetDomainName" => format!("apigateway:GET on {domains}/DOMAIN"),
+        "CreateDomainName" => format!("apigateway:POST on {domains}"),
+        "UpdateDomainName" => format!("apigateway:PATCH on {domains}/DOMAIN"),
+        "DeleteDomainName" => format!("apigateway:DELETE on {domains}/DOMAIN"),
+        "GetBasePathMappings" => {
+            format!("apigateway:GET on {domains}/DOMAIN/basepathmappings")
+        }
+        "CreateBasePathMapping" => {
+            format!("apigateway:POST on {domains}/DOMAIN/basepathmappings")
+        }
+        "UpdateBasePathMapping" => {
+            format!("apigateway:PATCH on {domains}/DOMAIN/basepathmappings/*")
+        }
+        "DeleteBasePathMapping" => {
+            format!("apigateway:DELETE on {domains}/DOMAIN/basepathmappings/*")
+        }
+        "GetRestApis" => format!("apigateway:GET on arn:aws:apigateway:{region}::/restapis"),
+        "GetRestApi" => format!("apigateway:GET on arn:aws:apigateway:{region}::/restapis/*"),
+        "GetStage" => {
+            format!("apigateway:GET on arn:aws:apigateway:{region}::/restapis/*/stages/*")
+        }
+        _ => return None,
+    })
+}
+
+fn access_denied_hint(operation: &str, region: &str) -> String {
+    match iam_requirement(operation, region) {
+        Some(need) => format!("grant the AWS principal {need}"),
+        None => format!("grant the AWS principal the IAM permission for {operation}"),
+    }
+}
+
+fn is_domain_quota_operation(operation: &str) -> bool {
+    matches!(
+        operation,
+        "CreateDomainName" | "UpdateDomainName" | "DeleteDomainName"
+    )
+}
+
+fn throttled_hint(operation: &str) -> String {
+    if is_domain_quota_operation(operation) {
+        "API Gateway allows CreateDomainName, UpdateDomainName and DeleteDomainName once per 30 \
+         seconds per account (a quota AWS does not raise); another tool or run may be using it: \
+         wait a minute and run again"
+            .to_string()
+    } else if operation.contains("Certificate") {
+        "ACM is rate-limiting this account's requests; wait a little and run again".to_string()
+    } else {
+        "API Gateway's control plane allows about 10 requests per second per account (burst \
+         40); wait a little and run again"
+            .to_string()
+    }
+}
+
+fn limit_hint(operation: &str) -> String {
+    if operation.contains("Certificate") {
+        "ACM allows 2,500 imported certificates per account and region (and 5,000 imports a \
+         year): delete imported certificates nothing uses, or request a higher quota in \
+         Service Quotas"
+            .to_string()
+    } else {
+        "an API Gateway quota is exhausted (e.g. custom domain names per region): remove unused \
+         resources or request a higher quota in Service Quotas"
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(operation: &'static str, kind: ErrorKind) -> Error {
+        Error {
+            operation,
+            kind,
+            code: None,
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn display_carries_operation_message_and_code() {
+        let e = Error {
+            operation: "CreateDomainName",
+            kind: ErrorKind::Throttled,
+            code: Some("TooManyRequestsException".into()),
+            message: "Too Many Requests".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "AWS CreateDomainName failed: Too Many Requests (TooManyRequestsException)"
+        );
+    }
+
+    #[test]
+    fn access_denied_names_the_iam_action() {
+        let hint = error("ImportCertificate", ErrorKind::AccessDenied)
+            .hint()
+            .unwrap();
+        assert!(hint.contains("acm:ImportCertificate"), "{hint}");
+        assert!(hint.contains("acm:AddTagsToCertificate"), "{hint}");
+        let hint = error("DeleteDomainName", ErrorKind::AccessDenied)
+            .hint_in_region("eu-west-1")
+            .unwrap();
+        assert!(
+            hint.contains("apigateway:DELETE on arn:aws:apigateway:eu-west-1::/domainnames/"),
+            "{hint}"
+        );
+        for (op, action) in [
+            ("ListCertificates", "acm:ListCertificates"),
+            ("DescribeCertificate", "acm:DescribeCertificate"),
+            ("ListTagsForCertificate", "acm:ListTagsForCertificate"),
+            ("DeleteCertificate", "acm:DeleteCertificate"),
+            ("GetDomainName", "apigateway:GET"),
+            ("CreateDomainName", "apigateway:POST"),
+            ("UpdateDomainName", "apigateway:PATCH"),
+            ("CreateBasePathMapping", "apigateway:POST"),
+            ("UpdateBasePathMapping", "apigateway:PATCH"),
+            ("DeleteBasePathMapping", "apigateway:DELETE"),
+            ("GetBasePathMappings", "apigateway:GET"),
+            ("GetRestApis", "/restapis"),
+            ("GetStage", "/stages/"),
+        ] {
+            let hint = error(op, ErrorKind::AccessDenied).hint().unwrap();
+            assert!(hint.contains(action), "{op}: {hint}");
+        }
+    }
+
+    #[test]
+    fn other_kinds_point_at_the_fix() {
+        let h = error("GetRestApis", ErrorKind::Credentials).hint().unwrap();
+        assert!(
+            h.contains("AWS_PROFILE") && h.contains("aws configure") && h.contains("aws sso login")
+        );
+        let h = error("CreateDomainName", ErrorKind::Throttled)
+            .hint()
+            .unwrap();
+        assert!(h.contains("30 seconds"), "{h}");
+        let h = error("ImportCertificate", ErrorKind::LimitExceeded)
+            .hint()
+            .unwrap();
+        assert!(h.contains("2,500"), "{h}");
+        let h = error("GetRestApis", ErrorKind::Transport).hint().unwrap();
+        assert!(h.contains("AWS_ENDPOINT_URL"), "{h}");
+        let h = error("LoadConfig", ErrorKind::Config).hint().unwrap();
+        assert!(h.contains("--region") && h.contains("AWS_REGION"), "{h}");
+        assert_eq!(error("GetStage", ErrorKind::NotFound).hint(), None);
     }
 }

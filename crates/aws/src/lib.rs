@@ -2,16 +2,30 @@
 //!
 //! Each operation is one small function over the SDK, returning flarelink's own small types so
 //! that callers never see SDK builders. This crate knows nothing of Cloudflare or of the plan.
+//!
+//! Modules by concern: `config` (loading the SDK configuration: region without an IMDS probe,
+//! credentials, endpoint, retry), `acm`, `apigateway::{domains, mappings, apis}`, `errors`
+//! (SDK error → [`Error`]) and `retry` (waiting out API Gateway's domain-name quota).
 
+mod acm;
+mod apigateway;
+mod config;
 mod error;
+mod errors;
+mod retry;
 mod types;
 
+pub use apigateway::mappings::NO_BASE_PATH;
 pub use error::{Error, ErrorKind};
 pub use types::*;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use aws_credential_types::provider::ProvideCredentials;
+
+use crate::retry::QuotaPolicy;
 
 /// How to build the SDK configuration.
 #[derive(Debug, Clone, Default)]
@@ -23,7 +37,7 @@ pub struct AwsSettings {
     pub profile: Option<String>,
     /// Endpoint override (tests, local stand-ins). `AWS_ENDPOINT_URL` is honoured by the SDK too.
     pub endpoint_url: Option<String>,
-    /// SDK attempts per call for transient errors; 1 = no retry.
+    /// SDK attempts per call for transient errors; 1 = no retry (0 = the SDK's default, 3).
     pub max_attempts: u32,
     /// How often to retry a call throttled by a hard API Gateway quota (CreateDomainName and
     /// DeleteDomainName: 1 per 30 s per account) before giving up.
@@ -31,6 +45,10 @@ pub struct AwsSettings {
 }
 
 /// Told when a call waits out a quota, so the caller can say so in its progress line.
+///
+/// `wait` is the whole sleep (AWS's `Retry-After`, or 30 s without one, plus under a second of
+/// jitter); `attempt` counts the waits of this call from 1; `reason` names the quota and the
+/// `Retry-After` AWS sent.
 #[derive(Debug, Clone)]
 pub struct WaitNotice {
     pub operation: &'static str,
@@ -47,55 +65,83 @@ pub struct AwsClients {
     pub acm: Acm,
     pub apigateway: ApiGateway,
     region: String,
+    sdk_config: aws_types::SdkConfig,
 }
 
 impl AwsClients {
     /// Loads the SDK configuration (credential chain, profile, region, endpoint override).
     /// Fails with `ErrorKind::Config` when no region can be found.
     pub async fn load(settings: &AwsSettings) -> Result<Self, Error> {
-        let _ = settings;
-        todo!()
+        let loaded = config::load(settings).await?;
+        Ok(AwsClients {
+            acm: Acm {
+                client: aws_sdk_acm::Client::new(&loaded.sdk),
+            },
+            apigateway: ApiGateway {
+                client: aws_sdk_apigateway::Client::new(&loaded.sdk),
+                quota: QuotaPolicy {
+                    max_waits: settings.max_quota_waits,
+                    observer: None,
+                },
+            },
+            region: loaded.region,
+            sdk_config: loaded.sdk,
+        })
     }
 
     pub fn region(&self) -> &str {
         &self.region
     }
 
+    /// The loaded SDK configuration, for callers that need another AWS client on the same
+    /// credentials, region and endpoint.
+    pub fn sdk_config(&self) -> &aws_types::SdkConfig {
+        &self.sdk_config
+    }
+
     /// Whether the credential chain yields credentials, without calling any AWS service.
     /// `Err` carries the chain's explanation (for dry-run's "could not check").
     pub async fn check_credentials(&self) -> Result<(), Error> {
-        todo!()
+        const OP: &str = "ResolveCredentials";
+        let provider = self.sdk_config.credentials_provider().ok_or(Error {
+            operation: OP,
+            kind: ErrorKind::Credentials,
+            code: None,
+            message: "no AWS credentials provider is configured".to_string(),
+        })?;
+        provider
+            .provide_credentials()
+            .await
+            .map(|_| ())
+            .map_err(|e| errors::credentials(OP, &e))
     }
 
     /// Installs the observer told about quota waits (see `WaitNotice`).
     pub fn set_wait_observer(&mut self, observer: WaitObserver) {
-        let _ = observer;
-        todo!()
+        self.apigateway.set_wait_observer(observer);
     }
 }
 
 /// AWS Certificate Manager.
 #[derive(Clone)]
 pub struct Acm {
-    _private: (),
+    client: aws_sdk_acm::Client,
 }
 
 impl Acm {
     /// Every certificate ARN in the region (all pages, all statuses).
     pub async fn list_certificate_arns(&self) -> Result<Vec<String>, Error> {
-        todo!()
+        acm::list_certificate_arns(&self.client).await
     }
 
     /// DescribeCertificate; `None` when ACM does not know the ARN.
     pub async fn describe_certificate(&self, arn: &str) -> Result<Option<Certificate>, Error> {
-        let _ = arn;
-        todo!()
+        acm::describe_certificate(&self.client, arn).await
     }
 
     /// ListTagsForCertificate.
     pub async fn certificate_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, Error> {
-        let _ = arn;
-        todo!()
+        acm::certificate_tags(&self.client, arn).await
     }
 
     /// ImportCertificate of a new certificate (never a re-import), tagged in the same call.
@@ -107,28 +153,38 @@ impl Acm {
         chain_pem: Option<&str>,
         tags: &BTreeMap<String, String>,
     ) -> Result<String, Error> {
-        let _ = (certificate_pem, private_key_pem, chain_pem, tags);
-        todo!()
+        acm::import_certificate(
+            &self.client,
+            certificate_pem,
+            private_key_pem,
+            chain_pem,
+            tags,
+        )
+        .await
     }
 
     /// DeleteCertificate. `Ok(false)` when it was already gone.
     pub async fn delete_certificate(&self, arn: &str) -> Result<bool, Error> {
-        let _ = arn;
-        todo!()
+        acm::delete_certificate(&self.client, arn).await
     }
 }
 
 /// API Gateway (REST APIs, v1).
 #[derive(Clone)]
 pub struct ApiGateway {
-    _private: (),
+    client: aws_sdk_apigateway::Client,
+    quota: QuotaPolicy,
 }
 
 impl ApiGateway {
+    /// Installs the observer told about quota waits on this client (and its later clones).
+    pub fn set_wait_observer(&mut self, observer: WaitObserver) {
+        self.quota.observer = Some(observer);
+    }
+
     /// GetDomainName; `None` on NotFound.
     pub async fn get_domain_name(&self, name: &str) -> Result<Option<DomainName>, Error> {
-        let _ = name;
-        todo!()
+        apigateway::domains::get_domain_name(&self.client, name).await
     }
 
     /// CreateDomainName: REGIONAL endpoint, TLS_1_2, the given ACM certificate, tags.
@@ -140,8 +196,14 @@ impl ApiGateway {
         certificate_arn: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<DomainName, Error> {
-        let _ = (name, certificate_arn, tags);
-        todo!()
+        apigateway::domains::create_regional_domain_name(
+            &self.client,
+            &self.quota,
+            name,
+            certificate_arn,
+            tags,
+        )
+        .await
     }
 
     /// UpdateDomainName: replace the regional certificate (same quota handling as create).
@@ -150,14 +212,18 @@ impl ApiGateway {
         name: &str,
         certificate_arn: &str,
     ) -> Result<DomainName, Error> {
-        let _ = (name, certificate_arn);
-        todo!()
+        apigateway::domains::set_domain_certificate(
+            &self.client,
+            &self.quota,
+            name,
+            certificate_arn,
+        )
+        .await
     }
 
     /// DeleteDomainName (same quota handling). `Ok(false)` when it was already gone.
     pub async fn delete_domain_name(&self, name: &str) -> Result<bool, Error> {
-        let _ = name;
-        todo!()
+        apigateway::domains::delete_domain_name(&self.client, &self.quota, name).await
     }
 
     /// GetBasePathMappings, all pages; NotFound (no mappings, or no such domain) is empty.
@@ -165,8 +231,7 @@ impl ApiGateway {
         &self,
         domain_name: &str,
     ) -> Result<Vec<BasePathMapping>, Error> {
-        let _ = domain_name;
-        todo!()
+        apigateway::mappings::list_base_path_mappings(&self.client, domain_name).await
     }
 
     /// CreateBasePathMapping. `base_path` "(none)" or "" = no base path.
@@ -177,8 +242,14 @@ impl ApiGateway {
         rest_api_id: &str,
         stage: &str,
     ) -> Result<BasePathMapping, Error> {
-        let _ = (domain_name, base_path, rest_api_id, stage);
-        todo!()
+        apigateway::mappings::create_base_path_mapping(
+            &self.client,
+            domain_name,
+            base_path,
+            rest_api_id,
+            stage,
+        )
+        .await
     }
 
     /// UpdateBasePathMapping: point an existing base path at another API and stage.
@@ -189,8 +260,14 @@ impl ApiGateway {
         rest_api_id: &str,
         stage: &str,
     ) -> Result<BasePathMapping, Error> {
-        let _ = (domain_name, base_path, rest_api_id, stage);
-        todo!()
+        apigateway::mappings::update_base_path_mapping(
+            &self.client,
+            domain_name,
+            base_path,
+            rest_api_id,
+            stage,
+        )
+        .await
     }
 
     /// DeleteBasePathMapping. `Ok(false)` when it was already gone.
@@ -199,24 +276,21 @@ impl ApiGateway {
         domain_name: &str,
         base_path: &str,
     ) -> Result<bool, Error> {
-        let _ = (domain_name, base_path);
-        todo!()
+        apigateway::mappings::delete_base_path_mapping(&self.client, domain_name, base_path).await
     }
 
     /// GetRestApis, all pages.
     pub async fn list_rest_apis(&self) -> Result<Vec<RestApi>, Error> {
-        todo!()
+        apigateway::apis::list_rest_apis(&self.client).await
     }
 
     /// GetRestApi; `None` on NotFound.
     pub async fn get_rest_api(&self, id: &str) -> Result<Option<RestApi>, Error> {
-        let _ = id;
-        todo!()
+        apigateway::apis::get_rest_api(&self.client, id).await
     }
 
     /// GetStage; `None` on NotFound.
     pub async fn get_stage(&self, rest_api_id: &str, stage: &str) -> Result<Option<Stage>, Error> {
-        let _ = (rest_api_id, stage);
-        todo!()
+        apigateway::apis::get_stage(&self.client, rest_api_id, stage).await
     }
 }

@@ -22,6 +22,12 @@ impl std::fmt::Debug for SecretPem {
     }
 }
 
+impl std::fmt::Display for SecretPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted private key>")
+    }
+}
+
 /// An ACM certificate as DescribeCertificate tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificate {
@@ -75,4 +81,34 @@ pub struct RestApi {
 pub struct Stage {
     pub name: String,
     pub deployment_id: Option<String>,
+}
+
+/// An SDK timestamp as chrono's UTC time (`None` if out of chrono's range).
+pub(crate) fn to_utc(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_convert_to_utc() {
+        let t = aws_smithy_types::DateTime::from_secs_and_nanos(1_700_000_000, 500_000_000);
+        let utc = to_utc(&t).unwrap();
+        assert_eq!(utc.to_rfc3339(), "2023-11-14T22:13:20.500+00:00");
+        let before_epoch = aws_smithy_types::DateTime::from_secs(-86_400);
+        assert_eq!(
+            to_utc(&before_epoch).unwrap().to_rfc3339(),
+            "1969-12-31T00:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn secret_pem_never_shows_the_key() {
+        let key = SecretPem::new("-----BEGIN PRIVATE KEY-----\nsecret\n".into());
+        assert_eq!(format!("{key:?}"), "SecretPem(<redacted>)");
+        assert_eq!(key.to_string(), "<redacted private key>");
+        assert!(key.expose().contains("secret"));
+    }
 }

@@ -1,0 +1,152 @@
+//! AWS Certificate Manager: one small function per operation.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_acm::primitives::Blob;
+use aws_sdk_acm::types::{CertificateDetail, Filters, KeyAlgorithm, Tag};
+use aws_sdk_acm::Client;
+
+use crate::errors::from_sdk;
+use crate::types::to_utc;
+use crate::{Certificate, Error, ErrorKind, SecretPem};
+
+/// Every key algorithm ACM knows: ListCertificates returns only RSA_1024/RSA_2048
+/// certificates unless asked for the others.
+fn all_key_types() -> Vec<KeyAlgorithm> {
+    KeyAlgorithm::values()
+        .iter()
+        .map(|v| KeyAlgorithm::from(*v))
+        .collect()
+}
+
+pub(crate) async fn list_certificate_arns(client: &Client) -> Result<Vec<String>, Error> {
+    let mut pages = client
+        .list_certificates()
+        .includes(
+            Filters::builder()
+                .set_key_types(Some(all_key_types()))
+                .build(),
+        )
+        .into_paginator()
+        .send();
+    let mut arns = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("ListCertificates", e))?;
+        arns.extend(
+            page.certificate_summary_list()
+                .iter()
+                .filter_map(|c| c.certificate_arn().map(str::to_owned)),
+        );
+    }
+    Ok(arns)
+}
+
+pub(crate) async fn describe_certificate(
+    client: &Client,
+    arn: &str,
+) -> Result<Option<Certificate>, Error> {
+    match client
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.certificate().map(certificate)),
+        Err(e) => none_if_not_found(from_sdk("DescribeCertificate", e)),
+    }
+}
+
+fn certificate(detail: &CertificateDetail) -> Certificate {
+    Certificate {
+        arn: detail.certificate_arn().unwrap_or_default().to_owned(),
+        domain_name: detail.domain_name().map(str::to_owned),
+        subject_alternative_names: detail.subject_alternative_names().to_vec(),
+        not_before: detail.not_before().and_then(to_utc),
+        not_after: detail.not_after().and_then(to_utc),
+        status: detail.status().map(|s| s.as_str().to_owned()),
+        certificate_type: detail.r#type().map(|t| t.as_str().to_owned()),
+        in_use_by: detail.in_use_by().to_vec(),
+        key_algorithm: detail.key_algorithm().map(|k| k.as_str().to_owned()),
+    }
+}
+
+pub(crate) async fn certificate_tags(
+    client: &Client,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, Error> {
+    let out = client
+        .list_tags_for_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .map_err(|e| from_sdk("ListTagsForCertificate", e))?;
+    Ok(out
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+        .collect())
+}
+
+pub(crate) async fn import_certificate(
+    client: &Client,
+    certificate_pem: &str,
+    private_key_pem: &SecretPem,
+    chain_pem: Option<&str>,
+    tags: &BTreeMap<String, String>,
+) -> Result<String, Error> {
+    const OP: &str = "ImportCertificate";
+    let tags = tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error {
+            operation: OP,
+            kind: ErrorKind::BadRequest,
+            code: None,
+            message: e.to_string(),
+        })?;
+    // The input's Debug redacts the key; nothing here logs it.
+    let out = client
+        .import_certificate()
+        .certificate(Blob::new(certificate_pem.as_bytes()))
+        .private_key(Blob::new(private_key_pem.expose().as_bytes()))
+        .set_certificate_chain(chain_pem.map(|c| Blob::new(c.as_bytes())))
+        .set_tags((!tags.is_empty()).then_some(tags))
+        .send()
+        .await
+        .map_err(|e| from_sdk(OP, e))?;
+    out.certificate_arn()
+        .map(str::to_owned)
+        .ok_or_else(|| Error {
+            operation: OP,
+            kind: ErrorKind::Other,
+            code: None,
+            message: "ACM answered without a certificate ARN".into(),
+        })
+}
+
+pub(crate) async fn delete_certificate(client: &Client, arn: &str) -> Result<bool, Error> {
+    match client
+        .delete_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) => false_if_not_found(from_sdk("DeleteCertificate", e)),
+    }
+}
+
+pub(crate) fn none_if_not_found<T>(error: Error) -> Result<Option<T>, Error> {
+    match error.kind {
+        ErrorKind::NotFound => Ok(None),
+        _ => Err(error),
+    }
+}
+
+pub(crate) fn false_if_not_found(error: Error) -> Result<bool, Error> {
+    match error.kind {
+        ErrorKind::NotFound => Ok(false),
+        _ => Err(error),
+    }
+}

@@ -1,0 +1,13 @@
+//! API Gateway (REST APIs, v1): one small function per operation, by concern.
+
+pub(crate) mod apis;
+pub(crate) mod domains;
+pub(crate) mod mappings;
+
+use aws_sdk_apigateway::types::EndpointConfiguration;
+
+fn endpoint_types(config: Option<&EndpointConfiguration>) -> Vec<String> {
+    config
+        .map(|c| c.types().iter().map(|t| t.as_str().to_owned()).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,346 @@
+//! Waiting out API Gateway's hard per-account quota on domain-name calls.
+//!
+//! CreateDomainName, UpdateDomainName and DeleteDomainName allow one call per 30 s per account.
+//! Throttled calls answer `TooManyRequestsException`, whose `retryAfterSeconds` member the SDK
+//! binds from the `Retry-After` header. The SDK's standard retry would treat that answer as an
+//! ordinary throttle: a few attempts with exponential backoff of a second or two, which cannot
+//! outlast a 30 s window and only spends calls, and it ignores `Retry-After` (it honours only
+//! `x-amz-retry-after`). So for these calls a retry classifier forbids the SDK from retrying
+//! `TooManyRequestsException` (other transient failures keep the SDK's standard retry), and
+//! [`with_quota_waits`] waits as long as AWS asks, tells the observer, and tries again.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use rand::Rng;
+
+use crate::{errors, Error, WaitNotice, WaitObserver};
+
+/// The wait when a throttled answer carries no usable `Retry-After`: the quota's window.
+pub(crate) const DEFAULT_QUOTA_WAIT: Duration = Duration::from_secs(30);
+/// Never wait longer than this for one `Retry-After`, whatever the header says.
+const MAX_QUOTA_WAIT: Duration = Duration::from_secs(300);
+const THROTTLE_CODE: &str = "TooManyRequestsException";
+
+/// How a quota-limited call waits: how often, and whom it tells.
+#[derive(Clone, Default)]
+pub(crate) struct QuotaPolicy {
+    pub(crate) max_waits: u32,
+    pub(crate) observer: Option<WaitObserver>,
+}
+
+impl fmt::Debug for QuotaPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QuotaPolicy")
+            .field("max_waits", &self.max_waits)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
+}
+
+/// One attempt's failure: throttled by the quota (wait and retry), or anything else (give up).
+pub(crate) enum CallError {
+    Throttled {
+        error: Error,
+        retry_after: Option<Duration>,
+    },
+    Failed(Error),
+}
+
+/// Maps an SDK error of a quota-limited call; `retry_after_of` says whether the error is the
+/// modeled `TooManyRequestsException` and, if so, returns its `retryAfterSeconds`.
+pub(crate) fn call_error<E>(
+    operation: &'static str,
+    err: SdkError<E, HttpResponse>,
+    retry_after_of: fn(&E) -> Option<Option<&str>>,
+) -> CallError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    let throttled = err.as_service_error().and_then(|e| {
+        retry_after_of(e)
+            .map(|ra| ra.map(str::to_owned))
+            .or_else(|| (e.code() == Some(THROTTLE_CODE)).then_some(None))
+    });
+    let error = errors::from_sdk(operation, err);
+    match throttled {
+        Some(retry_after) => CallError::Throttled {
+            error,
+            retry_after: retry_after.as_deref().and_then(parse_retry_after),
+        },
+        None => CallError::Failed(error),
+    }
+}
+
+/// `Retry-After` as API Gateway sends it: whole (or decimal) seconds.
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    let seconds: f64 = value.trim().parse().ok()?;
+    if !seconds.is_finite() || seconds < 0.0 {
+        return None;
+    }
+    Some(Duration::from_secs_f64(seconds).min(MAX_QUOTA_WAIT))
+}
+
+fn jitter() -> Duration {
+    Duration::from_millis(rand::rng().random_range(100..=900))
+}
+
+/// Runs `call`, waiting out quota throttles up to `policy.max_waits` times.
+pub(crate) async fn with_quota_waits<T, F, Fut>(
+    operation: &'static str,
+    policy: &QuotaPolicy,
+    mut call: F,
+) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CallError>>,
+{
+    let mut waits = 0u32;
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(CallError::Failed(error)) => return Err(error),
+            Err(CallError::Throttled { error, retry_after }) => {
+                if waits >= policy.max_waits {
+                    return Err(error);
+                }
+                waits += 1;
+                let asked = retry_after.unwrap_or(DEFAULT_QUOTA_WAIT);
+                let wait = asked + jitter();
+                let asked_text = match retry_after {
+                    Some(d) => format!("Retry-After: {} s", format_secs(d)),
+                    None => format!(
+                        "no Retry-After, assuming {} s",
+                        DEFAULT_QUOTA_WAIT.as_secs()
+                    ),
+                };
+                let reason = format!(
+                    "API Gateway allows one CreateDomainName/UpdateDomainName/DeleteDomainName \
+                     per 30 s per account ({THROTTLE_CODE}, {asked_text}); waiting {} s before \
+                     retry {waits} of {}",
+                    format_secs(wait),
+                    policy.max_waits
+                );
+                tracing::info!(
+                    operation,
+                    wait_ms = wait.as_millis() as u64,
+                    attempt = waits,
+                    "{reason}"
+                );
+                if let Some(observer) = &policy.observer {
+                    observer(WaitNotice {
+                        operation,
+                        wait,
+                        attempt: waits,
+                        reason,
+                    });
+                }
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+fn format_secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s:.1}")
+    }
+}
+
+/// A retry classifier that forbids the SDK's own retry of `TooManyRequestsException` for the
+/// operation whose error type is `E`, leaving that throttle to [`with_quota_waits`]. It runs
+/// after the SDK's classifiers, so its verdict wins; everything else keeps their verdict.
+pub(crate) struct QuotaThrottleIsOurs<E>(PhantomData<fn() -> E>);
+
+impl<E> QuotaThrottleIsOurs<E> {
+    pub(crate) fn new() -> Self {
+        QuotaThrottleIsOurs(PhantomData)
+    }
+}
+
+impl<E> fmt::Debug for QuotaThrottleIsOurs<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("QuotaThrottleIsOurs")
+    }
+}
+
+impl<E> ClassifyRetry for QuotaThrottleIsOurs<E>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let code = match ctx.output_or_error() {
+            Some(Err(err)) => err
+                .as_operation_error()
+                .and_then(|e| e.downcast_ref::<E>())
+                .and_then(|e| e.code()),
+            _ => None,
+        };
+        if code == Some(THROTTLE_CODE) {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "flarelink: API Gateway domain-name quota is waited out by the caller"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// Per-operation config that installs [`QuotaThrottleIsOurs`] for the error type `E`.
+pub(crate) fn quota_override<E>() -> aws_sdk_apigateway::config::Builder
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    aws_sdk_apigateway::config::Builder::default().retry_classifier(QuotaThrottleIsOurs::<E>::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use std::sync::{Arc, Mutex};
+
+    fn throttled(retry_after: Option<Duration>) -> CallError {
+        CallError::Throttled {
+            error: Error {
+                operation: "CreateDomainName",
+                kind: ErrorKind::Throttled,
+                code: Some(THROTTLE_CODE.into()),
+                message: "Too Many Requests".into(),
+            },
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn parses_retry_after() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after(" 1.5 "),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(parse_retry_after("9999"), Some(MAX_QUOTA_WAIT));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_as_asked_then_succeeds_and_tells_the_observer() {
+        let notices = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&notices);
+        let policy = QuotaPolicy {
+            max_waits: 3,
+            observer: Some(Arc::new(move |n: WaitNotice| seen.lock().unwrap().push(n))),
+        };
+        let mut calls = 0;
+        let start = tokio::time::Instant::now();
+        let out = with_quota_waits("CreateDomainName", &policy, || {
+            calls += 1;
+            let n = calls;
+            async move {
+                match n {
+                    1 => Err(throttled(Some(Duration::from_secs(7)))),
+                    2 => Err(throttled(None)),
+                    _ => Ok("done"),
+                }
+            }
+        })
+        .await;
+        assert_eq!(out.unwrap(), "done");
+        let notices = notices.lock().unwrap();
+        assert_eq!(notices.len(), 2);
+        assert_eq!(notices[0].attempt, 1);
+        assert!(
+            notices[0].wait >= Duration::from_secs(7) && notices[0].wait < Duration::from_secs(8)
+        );
+        assert!(
+            notices[0].reason.contains("Retry-After: 7 s"),
+            "{}",
+            notices[0].reason
+        );
+        assert!(
+            notices[0].reason.contains("per 30 s"),
+            "{}",
+            notices[0].reason
+        );
+        assert!(notices[1].wait >= DEFAULT_QUOTA_WAIT);
+        assert!(
+            notices[1].reason.contains("no Retry-After"),
+            "{}",
+            notices[1].reason
+        );
+        assert!(start.elapsed() >= Duration::from_secs(37));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gives_up_as_throttled_after_the_budget() {
+        let policy = QuotaPolicy {
+            max_waits: 1,
+            observer: None,
+        };
+        let mut calls = 0;
+        let err = with_quota_waits("DeleteDomainName", &policy, || {
+            calls += 1;
+            async { Err::<(), _>(throttled(Some(Duration::from_secs(1)))) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls, 2);
+        assert_eq!(err.kind, ErrorKind::Throttled);
+        assert_eq!(err.code.as_deref(), Some(THROTTLE_CODE));
+
+        let zero = QuotaPolicy::default();
+        let mut calls = 0;
+        let err = with_quota_waits("DeleteDomainName", &zero, || {
+            calls += 1;
+            async { Err::<(), _>(throttled(None)) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls, 1);
+        assert_eq!(err.kind, ErrorKind::Throttled);
+    }
+
+    #[tokio::test]
+    async fn other_failures_are_not_retried() {
+        let policy = QuotaPolicy {
+            max_waits: 5,
+            observer: None,
+        };
+        let mut calls = 0;
+        let err = with_quota_waits("CreateDomainName", &policy, || {
+            calls += 1;
+            async {
+                Err::<(), _>(CallError::Failed(Error {
+                    operation: "CreateDomainName",
+                    kind: ErrorKind::BadRequest,
+                    code: Some("BadRequestException".into()),
+                    message: "no".into(),
+                }))
+            }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls, 1);
+        assert_eq!(err.kind, ErrorKind::BadRequest);
+    }
+}
