@@ -147,7 +147,10 @@ fn api_hint(operation: &str, status: u16, errors: &[ApiMessage]) -> Option<Strin
                 .into(),
         );
     }
-    if has(1001) || has(1003) || has(7003) || has(7000) {
+    // 1001/1003 mean "invalid zone identifier" on zone-scoped calls; Origin CA reuses the
+    // low 1000s for its own request errors, so they say nothing about the zone there.
+    let origin_ca = operation.contains("origin certificate");
+    if has(7003) || has(7000) || (!origin_ca && (has(1001) || has(1003))) {
         return Some(
             "Cloudflare did not recognise the zone or object identifier: check the zone id (32 \
              hex characters, shown on the zone's Overview page) or let flarelink look the zone up \
@@ -250,9 +253,10 @@ mod tests {
         assert!(hint(&api(CREATE_DNS_RECORD, 400, &[81054])).contains("CNAME record"));
         assert!(hint(&api(CREATE_DNS_RECORD, 400, &[81057])).contains("identical"));
         assert!(hint(&api(CREATE_DNS_RECORD, 400, &[81058])).contains("identical"));
-        for code in [1001, 7003] {
+        for code in [1001, 1003, 7003] {
             assert!(hint(&api(GET_ZONE, 400, &[code])).contains("zone id"));
         }
+        assert_eq!(api(GET_ORIGIN_CERTIFICATE, 400, &[1003]).hint(), None);
         assert!(hint(&api(CREATE_ORIGIN_CERTIFICATE, 400, &[1009])).contains("5475"));
         assert_eq!(api(CREATE_DNS_RECORD, 400, &[9999]).hint(), None);
     }
