@@ -31,12 +31,16 @@ pub fn is_write(method: &Method) -> bool {
 
 fn valid_token_chars(token: &str) -> bool {
     !token.is_empty()
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'='))
+        && token.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'=')
+        })
 }
 
-pub fn authenticate(state: &AppState, headers: &HeaderMap, method: &Method) -> Result<Access, ApiError> {
+pub fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<Access, ApiError> {
     let Some(raw) = headers.get(axum::http::header::AUTHORIZATION) else {
         let legacy = ["x-auth-key", "x-auth-email", "x-auth-user-service-key"]
             .iter()
@@ -51,8 +55,10 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap, method: &Method) -> R
         ));
     };
     let malformed = || {
-        ApiError::bad_request(6003, "Invalid request headers")
-            .with_chain(vec![ErrorItem::new(6111, "Invalid format for Authorization header")])
+        ApiError::bad_request(6003, "Invalid request headers").with_chain(vec![ErrorItem::new(
+            6111,
+            "Invalid format for Authorization header",
+        )])
     };
     let raw = raw.to_str().map_err(|_| malformed())?;
     let token = raw.strip_prefix("Bearer ").ok_or_else(malformed)?;

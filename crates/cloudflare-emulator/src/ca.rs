@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, TimeZone, Timelike, Utc};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber, SubjectPublicKeyInfo,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber, SubjectPublicKeyInfo,
 };
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::oid_registry::{OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY};
@@ -155,7 +155,10 @@ impl EmulatorCa {
             .map_err(|e| CsrError::Unparsable(format!("unsupported public key: {e}")))?;
 
         let now = Utc::now();
-        let not_before = now.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(now);
+        let not_before = now
+            .with_second(0)
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(now);
         let not_after = not_before + chrono::Duration::days(i64::from(validity_days));
 
         let mut params = CertificateParams::default();
@@ -204,15 +207,17 @@ impl EmulatorCa {
 
 /// Parse and verify a PEM CSR; return its SubjectPublicKeyInfo DER.
 fn check_csr(csr_pem: &str, kind: KeyKind) -> Result<Vec<u8>, CsrError> {
-    let (_, pem) =
-        x509_parser::pem::parse_x509_pem(csr_pem.trim().as_bytes()).map_err(|_| CsrError::NotPem)?;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(csr_pem.trim().as_bytes())
+        .map_err(|_| CsrError::NotPem)?;
     if pem.label != "CERTIFICATE REQUEST" && pem.label != "NEW CERTIFICATE REQUEST" {
         return Err(CsrError::NotPem);
     }
     let (rest, csr) = X509CertificationRequest::from_der(&pem.contents)
         .map_err(|e| CsrError::Unparsable(e.to_string()))?;
     if !rest.is_empty() {
-        return Err(CsrError::Unparsable("trailing data after the request".into()));
+        return Err(CsrError::Unparsable(
+            "trailing data after the request".into(),
+        ));
     }
     csr.verify_signature().map_err(|_| CsrError::BadSignature)?;
 

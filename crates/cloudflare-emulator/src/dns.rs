@@ -179,7 +179,10 @@ fn validate(obj: &Map<String, Value>, zone: &Zone) -> Result<Input, ApiError> {
         }
         "AAAA" => {
             let ip: Ipv6Addr = content_trim.parse().map_err(|_| {
-                ApiError::bad_request(9006, "Content for AAAA record must be a valid IPv6 address.")
+                ApiError::bad_request(
+                    9006,
+                    "Content for AAAA record must be a valid IPv6 address.",
+                )
             })?;
             (ip.to_string(), public_v6(ip))
         }
@@ -270,7 +273,12 @@ fn validate(obj: &Map<String, Value>, zone: &Zone) -> Result<Input, ApiError> {
 }
 
 /// Conflicts with other records of the zone (`exclude` = the record being replaced).
-fn check_conflicts(data: &Data, zone_id: &str, input: &Input, exclude: Option<&str>) -> Result<(), ApiError> {
+fn check_conflicts(
+    data: &Data,
+    zone_id: &str,
+    input: &Input,
+    exclude: Option<&str>,
+) -> Result<(), ApiError> {
     let same_name = data
         .dns
         .iter()
@@ -280,7 +288,10 @@ fn check_conflicts(data: &Data, zone_id: &str, input: &Input, exclude: Option<&s
             && r.content.eq_ignore_ascii_case(&input.content)
             && r.priority == input.priority;
         if identical {
-            return Err(ApiError::bad_request(81058, "An identical record already exists."));
+            return Err(ApiError::bad_request(
+                81058,
+                "An identical record already exists.",
+            ));
         }
         if r.rtype == "CNAME" || input.rtype == "CNAME" {
             return Err(ApiError::bad_request(
@@ -459,7 +470,11 @@ pub async fn list(
         ("name.endswith", "endswith"),
     ] {
         if let Some(v) = q.get(key) {
-            let v = if op == "exact" { v.trim_end_matches('.') } else { v };
+            let v = if op == "exact" {
+                v.trim_end_matches('.')
+            } else {
+                v
+            };
             preds.push(Box::new(move |r| text_match(op, &r.name, v)));
         }
     }

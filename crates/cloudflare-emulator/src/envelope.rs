@@ -66,7 +66,9 @@ impl ApiError {
             errors: vec![
                 ErrorItem::new(
                     7003,
-                    format!("Could not route to {path}, perhaps your object identifier is invalid?"),
+                    format!(
+                        "Could not route to {path}, perhaps your object identifier is invalid?"
+                    ),
                 ),
                 ErrorItem::new(7000, "No route for that URI"),
             ],

@@ -24,8 +24,7 @@ fn take_fault(state: &AppState, path: &str) -> Option<ApiError> {
     let mut data = state.data();
     let idx = data.faults.iter().position(|f| {
         f.remaining > 0
-            && f
-                .path_contains
+            && f.path_contains
                 .as_deref()
                 .is_none_or(|needle| path.contains(needle))
     })?;

@@ -102,7 +102,9 @@ async fn main() -> std::process::ExitCode {
         .iter()
         .filter_map(|z| {
             let key = z.trim().trim_end_matches('.').to_ascii_lowercase();
-            emulator.zone_id(z).map(|id| (key, serde_json::Value::String(id)))
+            emulator
+                .zone_id(z)
+                .map(|id| (key, serde_json::Value::String(id)))
         })
         .collect();
     let line = serde_json::json!({

@@ -106,7 +106,9 @@ pub fn opt_u64(
                 return Ok(Some(u));
             }
             match n.as_f64() {
-                Some(f) if f >= 0.0 && f.fract() == 0.0 && f <= u32::MAX as f64 => Ok(Some(f as u64)),
+                Some(f) if f >= 0.0 && f.fract() == 0.0 && f <= u32::MAX as f64 => {
+                    Ok(Some(f as u64))
+                }
                 _ => Err(type_error(family, key, "a non-negative integer")),
             }
         }
@@ -187,7 +189,9 @@ impl QueryParams {
         });
         match parsed {
             Some(n) if n >= 1 => Ok(Some(n)),
-            _ => Err(family.invalid(format!("Query parameter `{key}` must be a positive integer"))),
+            _ => Err(family.invalid(format!(
+                "Query parameter `{key}` must be a positive integer"
+            ))),
         }
     }
 
@@ -196,7 +200,9 @@ impl QueryParams {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
             Some("false") => Ok(Some(false)),
-            Some(_) => Err(family.invalid(format!("Query parameter `{key}` must be true or false"))),
+            Some(_) => {
+                Err(family.invalid(format!("Query parameter `{key}` must be true or false")))
+            }
         }
     }
 

@@ -64,17 +64,16 @@ pub async fn patch(
         .ok_or_else(|| ApiError::no_route(uri.path()))?;
     only_ssl(&setting)?;
     let obj = parse_object(&body, Family::Settings, &["value"])?;
-    let value = match obj.get("value") {
-        Some(Value::String(v)) if SSL_MODES.contains(&v.as_str()) => v.clone(),
-        None | Some(Value::Null) => {
-            return Err(Family::Settings.invalid("Field `value` is required"))
-        }
-        Some(_) => {
-            return Err(Family::Settings.invalid(
+    let value =
+        match obj.get("value") {
+            Some(Value::String(v)) if SSL_MODES.contains(&v.as_str()) => v.clone(),
+            None | Some(Value::Null) => {
+                return Err(Family::Settings.invalid("Field `value` is required"))
+            }
+            Some(_) => return Err(Family::Settings.invalid(
                 "Invalid value for zone setting ssl (expected one of off, flexible, full, strict)",
-            ))
-        }
-    };
+            )),
+        };
     zone.ssl_value = value;
     zone.ssl_modified_on = Utc::now();
     Ok(ok(ssl_json(zone)))

@@ -72,7 +72,10 @@ pub fn zone_json(z: &Zone, account_id: &str) -> Value {
 fn name_matches(filter: &str, name: &str) -> bool {
     let filter = filter.to_ascii_lowercase();
     let (op, value) = match filter.split_once(':') {
-        Some((op, v)) => (op.trim_end_matches("_case_sensitive").to_string(), v.to_string()),
+        Some((op, v)) => (
+            op.trim_end_matches("_case_sensitive").to_string(),
+            v.to_string(),
+        ),
         None => ("equal".to_string(), filter.clone()),
     };
     let value = value.trim_end_matches('.');
@@ -91,8 +94,16 @@ pub async fn list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -
     q.check(
         family,
         &[
-            "name", "status", "page", "per_page", "order", "direction", "match", "account.id",
-            "account.name", "type",
+            "name",
+            "status",
+            "page",
+            "per_page",
+            "order",
+            "direction",
+            "match",
+            "account.id",
+            "account.name",
+            "type",
         ],
     )?;
     let paging = q.paging(family, ZONE_PAGES)?;
@@ -129,7 +140,10 @@ pub async fn list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -
     if q.get("direction") == Some("desc") {
         zones.reverse();
     }
-    let all: Vec<Value> = zones.iter().map(|z| zone_json(z, &state.account_id)).collect();
+    let all: Vec<Value> = zones
+        .iter()
+        .map(|z| zone_json(z, &state.account_id))
+        .collect();
     let (items, info) = paging.apply(all);
     Ok(ok_list(items, info))
 }
