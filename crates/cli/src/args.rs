@@ -1,0 +1,116 @@
+//! The command line, declared with clap's derive API.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flarelink",
+    version,
+    about = "Put an AWS API Gateway REST API, guarded by Cognito, behind Cloudflare — in one converging command.",
+    long_about = "Put an AWS API Gateway REST API behind Cloudflare.\n\n\
+        link-domain runs six steps for every [[domain]] in config.toml: (1) an Origin CA certificate \
+        for a CSR made locally, (2) its import into ACM, (3) a regional API Gateway custom domain, \
+        (4) the API mapping, (5) a proxied CNAME, (6) the zone's SSL/TLS mode set to Full. \
+        Every command converges: run it again and it changes nothing. Every command has --dry-run.\n\n\
+        Secrets never go in config.toml: the Cloudflare token comes from CLOUDFLARE_API_TOKEN, \
+        AWS credentials from the standard AWS chain (AWS_PROFILE, SSO, environment, …).",
+    after_help = "Exit codes: 0 done, 1 a cloud refused or failed (or flarelink refused to touch what is not its own), 2 bad input."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file.
+    #[arg(
+        long,
+        global = true,
+        default_value = "config.toml",
+        value_name = "PATH"
+    )]
+    pub config: PathBuf,
+    /// Output format: human-readable lines, or one JSON document on stdout for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+    /// AWS region (overrides aws.region; AWS_REGION is used when neither is set).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS named profile (overrides aws.profile).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// More diagnostics on stderr (-v: debug, -vv: trace). Secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Print the plan (what exists, what would be created or changed) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Take over what flarelink did not create: a CNAME or other records on the hostname, a
+    /// custom domain's certificate, an API mapping to another API or stage.
+    #[arg(long)]
+    pub force: bool,
+    /// Only this hostname from the configuration (repeatable).
+    #[arg(long = "hostname", value_name = "HOSTNAME")]
+    pub hostnames: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run all six steps for every configured hostname (or --hostname).
+    LinkDomain(RunArgs),
+    /// Remove, in reverse order, what flarelink created for a hostname; nothing else.
+    UnlinkDomain(RunArgs),
+    /// Steps 1–2: issue the Origin CA certificate and import it into ACM. One command, because
+    /// the private key lives only in memory between the two.
+    #[command(visible_aliases = ["origin-cert", "acm-import"])]
+    Certificate(RunArgs),
+    /// Step 3: the REGIONAL API Gateway custom domain using flarelink's ACM certificate.
+    CustomDomain(RunArgs),
+    /// Step 4: the API (base-path) mapping from the custom domain to the REST API stage.
+    ApiMapping(RunArgs),
+    /// Step 5: the proxied CNAME from the hostname to the custom domain's regional name.
+    DnsRecord(RunArgs),
+    /// Step 6: the zone's SSL/TLS encryption mode (Full, or Full (strict)). Zone-wide.
+    SslMode(RunArgs),
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::LinkDomain(_) => "link-domain",
+            Command::UnlinkDomain(_) => "unlink-domain",
+            Command::Certificate(_) => "certificate",
+            Command::CustomDomain(_) => "custom-domain",
+            Command::ApiMapping(_) => "api-mapping",
+            Command::DnsRecord(_) => "dns-record",
+            Command::SslMode(_) => "ssl-mode",
+        }
+    }
+
+    pub fn run_args(&self) -> &RunArgs {
+        match self {
+            Command::LinkDomain(a)
+            | Command::UnlinkDomain(a)
+            | Command::Certificate(a)
+            | Command::CustomDomain(a)
+            | Command::ApiMapping(a)
+            | Command::DnsRecord(a)
+            | Command::SslMode(a) => a,
+        }
+    }
+}
