@@ -43,10 +43,9 @@ impl std::fmt::Debug for PrivateKey {
 impl PrivateKey {
     pub fn generate(key_type: KeyType) -> Result<Self, CertError> {
         let key = match key_type {
-            KeyType::Rsa2048 => KeyPair::generate_rsa_for(
-                &rcgen::PKCS_RSA_SHA256,
-                rcgen::RsaKeySize::_2048,
-            ),
+            KeyType::Rsa2048 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+            }
             KeyType::EcdsaP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
         }
         .map_err(|e| CertError::KeyGeneration(key_type.as_str(), e.to_string()))?;
@@ -107,13 +106,18 @@ fn first_pem_der(pem_text: &str) -> Result<Vec<u8>, CertError> {
     let (_, pem) = parse_x509_pem(pem_text.trim_start().as_bytes())
         .map_err(|e| CertError::Parse(e.to_string()))?;
     if pem.label != "CERTIFICATE" {
-        return Err(CertError::Parse(format!("PEM block is {:?}, not CERTIFICATE", pem.label)));
+        return Err(CertError::Parse(format!(
+            "PEM block is {:?}, not CERTIFICATE",
+            pem.label
+        )));
     }
     Ok(pem.contents)
 }
 
 fn to_utc(t: ASN1Time) -> DateTime<Utc> {
-    Utc.timestamp_opt(t.timestamp(), 0).single().unwrap_or_default()
+    Utc.timestamp_opt(t.timestamp(), 0)
+        .single()
+        .unwrap_or_default()
 }
 
 pub fn parse_certificate_pem(pem_text: &str) -> Result<CertificateFacts, CertError> {
@@ -188,7 +192,10 @@ pub fn check_issued_certificate(
 
 /// The configured root that issued `leaf` and whose signature on it verifies, if any; this is the
 /// chain ACM receives.
-pub fn issuing_root<'a>(leaf: &CertificateFacts, roots: &'a [(std::path::PathBuf, String)]) -> Option<&'a str> {
+pub fn issuing_root<'a>(
+    leaf: &CertificateFacts,
+    roots: &'a [(std::path::PathBuf, String)],
+) -> Option<&'a str> {
     let (_, leaf_cert) = parse_x509_certificate(&leaf.der).ok()?;
     roots.iter().find_map(|(_, pem)| {
         let root = parse_certificate_pem(pem).ok()?;
@@ -256,7 +263,8 @@ mod tests {
         days: i64,
     ) -> String {
         let mut params =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
         params.not_before = rcgen::date_time_ymd(2020, 1, 1);
         params.not_after = ::time::OffsetDateTime::now_utc() + ::time::Duration::days(days);
         let issuer = rcgen::Issuer::from_ca_cert_der(ca.0.der(), &ca.1).unwrap();

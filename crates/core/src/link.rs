@@ -109,7 +109,16 @@ pub async fn run(
         }
         return Ok(report);
     }
-    apply(config, clouds, plan, selection, options, progress.as_ref(), &mut report).await?;
+    apply(
+        config,
+        clouds,
+        plan,
+        selection,
+        options,
+        progress.as_ref(),
+        &mut report,
+    )
+    .await?;
     Ok(report)
 }
 
@@ -129,14 +138,18 @@ async fn plan(
     // The zone lookup and the ACM inventory are independent: run them together.
     let zone_fut = async {
         if needs_zone {
-            resolve::zone(&clouds.cloudflare, &config.zone, &hostnames).await.map(Some)
+            resolve::zone(&clouds.cloudflare, &config.zone, &hostnames)
+                .await
+                .map(Some)
         } else {
             Ok(None)
         }
     };
     let acm_fut = async {
         if needs_certs {
-            acm_import::discover(&clouds.aws.acm, &hostnames).await.step(AcmImport, &first)
+            acm_import::discover(&clouds.aws.acm, &hostnames)
+                .await
+                .step(AcmImport, &first)
         } else {
             Ok(Vec::new())
         }
@@ -157,7 +170,11 @@ async fn plan(
     let ssl_fut = async {
         match (&zone, selection.has(SslMode)) {
             (Some(z), true) => {
-                let current = clouds.cloudflare.get_ssl_mode(&z.id).await.step(SslMode, &z.name)?;
+                let current = clouds
+                    .cloudflare
+                    .get_ssl_mode(&z.id)
+                    .await
+                    .step(SslMode, &z.name)?;
                 let decision = ssl_mode::decide(&current, config.ssl_mode)
                     .map_err(|r| refused(SslMode, &z.name, r))?;
                 Ok(Some((current, decision)))
@@ -216,7 +233,11 @@ async fn plan(
         };
         let domain_will_exist = existing_domain.is_some() || selection.has(CustomDomain);
         if selection.any(&[ApiMapping, DnsRecord]) && !domain_will_exist {
-            let step = if selection.has(ApiMapping) { ApiMapping } else { DnsRecord };
+            let step = if selection.has(ApiMapping) {
+                ApiMapping
+            } else {
+                DnsRecord
+            };
             return Err(Error::Precondition {
                 step,
                 hostname: h.into(),
@@ -241,7 +262,9 @@ async fn plan(
             // A domain that will be (re)created has no known target yet.
             let target = match &domain_decision {
                 Some(DomainDecision::Create) => None,
-                _ => existing_domain.as_ref().and_then(|d| d.regional_domain_name.as_deref()),
+                _ => existing_domain
+                    .as_ref()
+                    .and_then(|d| d.regional_domain_name.as_deref()),
             };
             Some(
                 dns_record::decide(h, &dns_records, target, options.force)
@@ -296,13 +319,19 @@ async fn discover_host(
     };
     let dns_fut = async {
         match (zone, selection.has(DnsRecord)) {
-            (Some(z), true) => clouds.cloudflare.list_dns_records(&z.id, h).await.step(DnsRecord, h),
+            (Some(z), true) => clouds
+                .cloudflare
+                .list_dns_records(&z.id, h)
+                .await
+                .step(DnsRecord, h),
             _ => Ok(Vec::new()),
         }
     };
     let api_fut = async {
         if selection.has(ApiMapping) {
-            resolve::rest_api(apigw, &domain.rest_api, &domain.stage, h).await.map(Some)
+            resolve::rest_api(apigw, &domain.rest_api, &domain.stage, h)
+                .await
+                .map(Some)
         } else {
             Ok(None)
         }
@@ -378,7 +407,9 @@ fn certificate_reports(host: &HostPlan) -> (StepReport, StepReport) {
                 format!(
                     "{} (expires {})",
                     c.arn,
-                    c.not_after.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
+                    c.not_after
+                        .map(|t| t.format("%Y-%m-%d").to_string())
+                        .unwrap_or_default()
                 ),
             ),
         ),
@@ -395,7 +426,9 @@ fn certificate_reports(host: &HostPlan) -> (StepReport, StepReport) {
             )
             .detail(match host.managed_certs.len() {
                 0 => "no flarelink certificate in ACM for this hostname".to_string(),
-                n => format!("{n} flarelink certificate(s) in ACM, none with more than 30 days left"),
+                n => {
+                    format!("{n} flarelink certificate(s) in ACM, none with more than 30 days left")
+                }
             }),
             StepReport::new(
                 StepId::AcmImport,
@@ -449,7 +482,10 @@ fn domain_report(host: &HostPlan, d: &DomainDecision, arn: Option<&str>) -> Step
             Action::Change,
             format!("switch custom domain {h} to {cert}"),
         )
-        .detail(format!("certificate before: {}", current.as_deref().unwrap_or("(none)"))),
+        .detail(format!(
+            "certificate before: {}",
+            current.as_deref().unwrap_or("(none)")
+        )),
     }
 }
 
@@ -463,11 +499,19 @@ fn mapping_report(host: &HostPlan, api: &RestApi, d: &MappingDecision) -> StepRe
         host.domain.stage
     );
     match d {
-        MappingDecision::Exists => StepReport::new(StepId::ApiMapping, Some(h), Action::Exists, what),
-        MappingDecision::Create => {
-            StepReport::new(StepId::ApiMapping, Some(h), Action::Create, format!("map {what}"))
+        MappingDecision::Exists => {
+            StepReport::new(StepId::ApiMapping, Some(h), Action::Exists, what)
         }
-        MappingDecision::Update { from_api, from_stage } => StepReport::new(
+        MappingDecision::Create => StepReport::new(
+            StepId::ApiMapping,
+            Some(h),
+            Action::Create,
+            format!("map {what}"),
+        ),
+        MappingDecision::Update {
+            from_api,
+            from_stage,
+        } => StepReport::new(
             StepId::ApiMapping,
             Some(h),
             Action::Change,
@@ -508,10 +552,16 @@ fn dns_report(host: &HostPlan, d: &DnsDecision, target: Option<&str>) -> StepRep
                 StepId::DnsRecord,
                 Some(h),
                 Action::Change,
-                format!("replace {} record(s) with proxied CNAME {h} → {target}", delete.len()),
+                format!(
+                    "replace {} record(s) with proxied CNAME {h} → {target}",
+                    delete.len()
+                ),
             );
             for rec in delete {
-                r = r.detail(format!("delete: {} {} → {}", rec.record_type, rec.name, rec.content));
+                r = r.detail(format!(
+                    "delete: {} {} → {}",
+                    rec.record_type, rec.name, rec.content
+                ));
             }
             r
         }
@@ -558,12 +608,18 @@ async fn apply(
 ) -> Result<(), Error> {
     let LinkPlan { zone, ssl, hosts } = plan;
     let ssl_fut = async {
-        let Some((current, decision)) = ssl else { return Ok(None) };
+        let Some((current, decision)) = ssl else {
+            return Ok(None);
+        };
         let zone = zone.as_ref().expect("an SSL decision implies a zone");
         let mut r = ssl_report(Some(zone), &decision);
         if let SslDecision::Set { to, .. } = decision {
             progress.begin(StepId::SslMode, None, &r.summary);
-            clouds.cloudflare.set_ssl_mode(&zone.id, to).await.step(StepId::SslMode, &zone.name)?;
+            clouds
+                .cloudflare
+                .set_ssl_mode(&zone.id, to)
+                .await
+                .step(StepId::SslMode, &zone.name)?;
             r.applied = true;
         }
         progress.end(&r);
@@ -572,7 +628,18 @@ async fn apply(
     let hosts_fut = async {
         let mut out = Vec::new();
         for host in hosts {
-            out.push(apply_host(config, clouds, zone.as_ref(), host, selection, options, progress).await?);
+            out.push(
+                apply_host(
+                    config,
+                    clouds,
+                    zone.as_ref(),
+                    host,
+                    selection,
+                    options,
+                    progress,
+                )
+                .await?,
+            );
         }
         Ok::<_, Error>(out)
     };
@@ -637,27 +704,52 @@ async fn apply_host(
     if selection.any(&[OriginCert, AcmImport]) {
         let (mut origin_report, mut acm_report) = certificate_reports(&host);
         for id in &host.orphans {
-            progress.begin(OriginCert, Some(h), &format!("revoking orphaned origin certificate {id}"));
-            clouds.cloudflare.revoke_origin_certificate(id).await.step(OriginCert, h)?;
+            progress.begin(
+                OriginCert,
+                Some(h),
+                &format!("revoking orphaned origin certificate {id}"),
+            );
+            clouds
+                .cloudflare
+                .revoke_origin_certificate(id)
+                .await
+                .step(OriginCert, h)?;
             origin_report.applied = true;
         }
         if host.reuse.is_none() {
-            progress.begin(OriginCert, Some(h), "requesting an Origin CA certificate from Cloudflare");
-            let (key, issued) = match origin_cert::issue(&clouds.cloudflare, h, &host.domain.certificate).await {
-                Ok(v) => v,
-                Err(IssueError::Cloudflare(e)) => return Err(e).step(OriginCert, h),
-                Err(IssueError::Certificate(e)) => {
-                    return Err(Error::Certificate { step: OriginCert, hostname: h.into(), source: e })
-                }
-            };
-            let facts = match certs::check_issued_certificate(&issued.certificate, &key, h, Utc::now()) {
-                Ok(f) => f,
-                Err(e) => {
-                    // Unusable: do not leave it behind.
-                    let _ = clouds.cloudflare.revoke_origin_certificate(&issued.id).await;
-                    return Err(Error::Certificate { step: OriginCert, hostname: h.into(), source: e });
-                }
-            };
+            progress.begin(
+                OriginCert,
+                Some(h),
+                "requesting an Origin CA certificate from Cloudflare",
+            );
+            let (key, issued) =
+                match origin_cert::issue(&clouds.cloudflare, h, &host.domain.certificate).await {
+                    Ok(v) => v,
+                    Err(IssueError::Cloudflare(e)) => return Err(e).step(OriginCert, h),
+                    Err(IssueError::Certificate(e)) => {
+                        return Err(Error::Certificate {
+                            step: OriginCert,
+                            hostname: h.into(),
+                            source: e,
+                        })
+                    }
+                };
+            let facts =
+                match certs::check_issued_certificate(&issued.certificate, &key, h, Utc::now()) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        // Unusable: do not leave it behind.
+                        let _ = clouds
+                            .cloudflare
+                            .revoke_origin_certificate(&issued.id)
+                            .await;
+                        return Err(Error::Certificate {
+                            step: OriginCert,
+                            hostname: h.into(),
+                            source: e,
+                        });
+                    }
+                };
             origin_report.summary = format!(
                 "issued origin certificate {} ({}, expires {})",
                 issued.id,
@@ -693,7 +785,10 @@ async fn apply_host(
                 Ok(arn) => arn,
                 Err(e) => {
                     // The key dies with this process: the origin certificate is useless now.
-                    let _ = clouds.cloudflare.revoke_origin_certificate(&issued.id).await;
+                    let _ = clouds
+                        .cloudflare
+                        .revoke_origin_certificate(&issued.id)
+                        .await;
                     return Err(e).step(AcmImport, h);
                 }
             };
@@ -717,7 +812,9 @@ async fn apply_host(
     summary.certificate_arn = certificate_arn.clone();
 
     if let Some(decision) = &host.domain_decision {
-        let arn = certificate_arn.as_deref().expect("planning ensured a certificate");
+        let arn = certificate_arn
+            .as_deref()
+            .expect("planning ensured a certificate");
         let mut r = domain_report(&host, decision, Some(arn));
         let apigw = &clouds.aws.apigateway;
         let updated = match decision {
@@ -733,12 +830,21 @@ async fn apply_host(
             }
             DomainDecision::UpdateCertificate { .. } => {
                 progress.begin(CustomDomain, Some(h), &r.summary);
-                Some(apigw.set_domain_certificate(h, arn).await.step(CustomDomain, h)?)
+                Some(
+                    apigw
+                        .set_domain_certificate(h, arn)
+                        .await
+                        .step(CustomDomain, h)?,
+                )
             }
         };
         if let Some(d) = updated {
             summary.regional_domain_name = d.regional_domain_name.clone();
-            r.summary = format!("{} → {}", r.summary, d.regional_domain_name.as_deref().unwrap_or("?"));
+            r.summary = format!(
+                "{} → {}",
+                r.summary,
+                d.regional_domain_name.as_deref().unwrap_or("?")
+            );
             r.applied = true;
         }
         progress.end(&r);
@@ -780,17 +886,18 @@ async fn apply_host(
 
     if let Some(decision) = &host.dns_decision {
         let zone = zone.expect("the DNS step resolves the zone");
-        let target = match &summary.regional_domain_name {
-            Some(t) => t.clone(),
-            None => {
-                return Err(Error::Precondition {
+        let target =
+            match &summary.regional_domain_name {
+                Some(t) => t.clone(),
+                None => return Err(Error::Precondition {
                     step: DnsRecord,
                     hostname: h.into(),
-                    message: "API Gateway reported no regional domain name for the custom domain".into(),
-                    fix: "check the custom domain in the API Gateway console; it must be REGIONAL".into(),
-                })
-            }
-        };
+                    message: "API Gateway reported no regional domain name for the custom domain"
+                        .into(),
+                    fix: "check the custom domain in the API Gateway console; it must be REGIONAL"
+                        .into(),
+                }),
+            };
         // A custom domain created in this run may have a target the plan could not know; decide
         // again with it so an existing correct record is left alone.
         let decision = if host.domain_decision == Some(DomainDecision::Create) {
@@ -806,20 +913,28 @@ async fn apply_host(
             DnsDecision::Exists { .. } => {}
             DnsDecision::Create => {
                 progress.begin(DnsRecord, Some(h), &r.summary);
-                cf.create_dns_record(&zone.id, &desired).await.step(DnsRecord, h)?;
+                cf.create_dns_record(&zone.id, &desired)
+                    .await
+                    .step(DnsRecord, h)?;
                 r.applied = true;
             }
             DnsDecision::Update { id, .. } => {
                 progress.begin(DnsRecord, Some(h), &r.summary);
-                cf.update_dns_record(&zone.id, id, &desired).await.step(DnsRecord, h)?;
+                cf.update_dns_record(&zone.id, id, &desired)
+                    .await
+                    .step(DnsRecord, h)?;
                 r.applied = true;
             }
             DnsDecision::Replace { delete } => {
                 progress.begin(DnsRecord, Some(h), &r.summary);
                 for rec in delete {
-                    cf.delete_dns_record(&zone.id, &rec.id).await.step(DnsRecord, h)?;
+                    cf.delete_dns_record(&zone.id, &rec.id)
+                        .await
+                        .step(DnsRecord, h)?;
                 }
-                cf.create_dns_record(&zone.id, &desired).await.step(DnsRecord, h)?;
+                cf.create_dns_record(&zone.id, &desired)
+                    .await
+                    .step(DnsRecord, h)?;
                 r.applied = true;
             }
         }
@@ -834,7 +949,12 @@ async fn apply_host(
 
 /// The plan without live state: what each step would ensure, for a dry-run that cannot read the
 /// clouds (no token, no AWS credentials). `unchecked` says why.
-pub fn static_plan(config: &Config, selection: &Selection, command: &str, unchecked: Vec<String>) -> RunReport {
+pub fn static_plan(
+    config: &Config,
+    selection: &Selection,
+    command: &str,
+    unchecked: Vec<String>,
+) -> RunReport {
     let mut report = RunReport::new(command, true);
     report.unchecked = unchecked;
     report.zone.name = config.zone.name().map(str::to_string);
@@ -851,15 +971,29 @@ pub fn static_plan(config: &Config, selection: &Selection, command: &str, unchec
                     d.certificate.validity_days
                 ),
             ),
-            ensure(StepId::AcmImport, "that certificate and its key in ACM, tagged as flarelink's".into()),
-            ensure(StepId::CustomDomain, format!("REGIONAL custom domain {} (TLS 1.2)", d.hostname)),
+            ensure(
+                StepId::AcmImport,
+                "that certificate and its key in ACM, tagged as flarelink's".into(),
+            ),
+            ensure(
+                StepId::CustomDomain,
+                format!("REGIONAL custom domain {} (TLS 1.2)", d.hostname),
+            ),
             ensure(
                 StepId::ApiMapping,
-                format!("mapping {} → REST API {:?} stage {}", d.base_path_display(), d.rest_api, d.stage),
+                format!(
+                    "mapping {} → REST API {:?} stage {}",
+                    d.base_path_display(),
+                    d.rest_api,
+                    d.stage
+                ),
             ),
             ensure(
                 StepId::DnsRecord,
-                format!("proxied CNAME {} → the custom domain's regional name", d.hostname),
+                format!(
+                    "proxied CNAME {} → the custom domain's regional name",
+                    d.hostname
+                ),
             ),
         ];
         steps.retain(|s| selection.has(s.step));
@@ -872,14 +1006,12 @@ pub fn static_plan(config: &Config, selection: &Selection, command: &str, unchec
         });
     }
     if selection.has(StepId::SslMode) {
-        report.steps.push(
-            StepReport::new(
-                StepId::SslMode,
-                None,
-                Action::Unknown,
-                format!("SSL/TLS encryption mode {} (zone-wide)", config.ssl_mode),
-            ),
-        );
+        report.steps.push(StepReport::new(
+            StepId::SslMode,
+            None,
+            Action::Unknown,
+            format!("SSL/TLS encryption mode {} (zone-wide)", config.ssl_mode),
+        ));
         report.zone.ssl_mode = Some(config.ssl_mode.to_string());
     }
     report

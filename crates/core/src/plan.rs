@@ -113,7 +113,12 @@ pub struct StepReport {
 }
 
 impl StepReport {
-    pub fn new(step: StepId, hostname: Option<&str>, action: Action, summary: impl Into<String>) -> Self {
+    pub fn new(
+        step: StepId,
+        hostname: Option<&str>,
+        action: Action,
+        summary: impl Into<String>,
+    ) -> Self {
         StepReport {
             step,
             number: step.number(),

@@ -25,7 +25,8 @@ pub async fn zone(
                 step: StepId::DnsRecord,
                 hostname: hostnames.first().cloned().unwrap_or_default(),
                 message: format!("Cloudflare zone {name:?} was not found"),
-                fix: "check cloudflare.zone, and that the token's Zone Resources include this zone".into(),
+                fix: "check cloudflare.zone, and that the token's Zone Resources include this zone"
+                    .into(),
             })
         }
         Err(e) => return Err(e).step(StepId::DnsRecord, &zone.to_string()),
@@ -51,7 +52,9 @@ pub async fn zone(
 
 /// A REST API id is 10 lower-case letters and digits.
 fn looks_like_api_id(s: &str) -> bool {
-    s.len() == 10 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    s.len() == 10
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
 /// The REST API by id or by name (a name must be unambiguous), and its stage must exist.

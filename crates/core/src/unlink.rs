@@ -45,7 +45,11 @@ pub async fn run(
     let first = hostnames.first().cloned().unwrap_or_default();
     let (zone, inventory) = tokio::try_join!(
         resolve::zone(&clouds.cloudflare, &config.zone, &hostnames),
-        async { acm_import::discover(&clouds.aws.acm, &hostnames).await.step(StepId::AcmImport, &first) },
+        async {
+            acm_import::discover(&clouds.aws.acm, &hostnames)
+                .await
+                .step(StepId::AcmImport, &first)
+        },
     )?;
     let origin_fut = async {
         clouds
@@ -65,7 +69,15 @@ pub async fn run(
             .filter(|(host, _)| host == h)
             .map(|(_, c)| c.clone())
             .collect();
-        removals.push(decide(domain, existing, mappings, records, certs, &origin_all, options.force));
+        removals.push(decide(
+            domain,
+            existing,
+            mappings,
+            records,
+            certs,
+            &origin_all,
+            options.force,
+        ));
     }
 
     let mut report = RunReport::new("unlink-domain", options.dry_run);
@@ -93,9 +105,15 @@ async fn discover(domain: &Domain, clouds: &Clouds, zone: &Zone) -> Result<Found
     let h = domain.hostname.as_str();
     let apigw = &clouds.aws.apigateway;
     let domain_fut = async {
-        let existing = apigw.get_domain_name(h).await.step(StepId::CustomDomain, h)?;
+        let existing = apigw
+            .get_domain_name(h)
+            .await
+            .step(StepId::CustomDomain, h)?;
         let mappings = match &existing {
-            Some(_) => apigw.list_base_path_mappings(h).await.step(StepId::ApiMapping, h)?,
+            Some(_) => apigw
+                .list_base_path_mappings(h)
+                .await
+                .step(StepId::ApiMapping, h)?,
             None => Vec::new(),
         };
         Ok::<_, Error>((existing, mappings))
@@ -176,7 +194,10 @@ fn decide(
             .iter()
             .any(|u| !(delete_domain && u.ends_with(&domain_arn_prefix)));
         if kept_domain_cert.as_deref() == Some(c.arn.as_str()) {
-            kept_certificates.push((c, "still served by the custom domain that stays".to_string()));
+            kept_certificates.push((
+                c,
+                "still served by the custom domain that stays".to_string(),
+            ));
         } else if used_elsewhere {
             let users = c.in_use_by.join(", ");
             kept_certificates.push((c, format!("in use by {users}")));
@@ -204,7 +225,9 @@ fn decide(
         mapping,
         delete_domain,
         domain_note,
-        regional_domain_name: existing.as_ref().and_then(|d| d.regional_domain_name.clone()),
+        regional_domain_name: existing
+            .as_ref()
+            .and_then(|d| d.regional_domain_name.clone()),
         certificates,
         kept_certificates,
         revoke,
@@ -230,7 +253,12 @@ async fn apply(
 
     // 5. DNS
     let report = if r.dns.is_empty() {
-        StepReport::new(StepId::DnsRecord, Some(h), Action::Skip, "no flarelink DNS record")
+        StepReport::new(
+            StepId::DnsRecord,
+            Some(h),
+            Action::Skip,
+            "no flarelink DNS record",
+        )
     } else {
         let mut rep = StepReport::new(
             StepId::DnsRecord,
@@ -239,7 +267,10 @@ async fn apply(
             format!("delete {} flarelink DNS record(s)", r.dns.len()),
         );
         for rec in &r.dns {
-            rep = rep.detail(format!("{} {} → {}", rec.record_type, rec.name, rec.content));
+            rep = rep.detail(format!(
+                "{} {} → {}",
+                rec.record_type, rec.name, rec.content
+            ));
             if write {
                 progress.begin(StepId::DnsRecord, Some(h), &rep.summary);
                 clouds
@@ -253,7 +284,10 @@ async fn apply(
     };
     let applied = write && report.action == Action::Delete;
     let report = if r.foreign_dns > 0 {
-        report.detail(format!("{} record(s) not made by flarelink left alone", r.foreign_dns))
+        report.detail(format!(
+            "{} record(s) not made by flarelink left alone",
+            r.foreign_dns
+        ))
     } else {
         report
     };
@@ -266,11 +300,20 @@ async fn apply(
                 StepId::ApiMapping,
                 Some(h),
                 Action::Delete,
-                format!("delete mapping {} → {} stage {}", m.base_path, m.rest_api_id, m.stage.as_deref().unwrap_or("(any)")),
+                format!(
+                    "delete mapping {} → {} stage {}",
+                    m.base_path,
+                    m.rest_api_id,
+                    m.stage.as_deref().unwrap_or("(any)")
+                ),
             );
             if write {
                 progress.begin(StepId::ApiMapping, Some(h), &rep.summary);
-                let bp = if m.base_path == "(none)" { "" } else { m.base_path.as_str() };
+                let bp = if m.base_path == "(none)" {
+                    ""
+                } else {
+                    m.base_path.as_str()
+                };
                 clouds
                     .aws
                     .apigateway
@@ -280,7 +323,12 @@ async fn apply(
             }
             rep
         }
-        None => StepReport::new(StepId::ApiMapping, Some(h), Action::Skip, "no flarelink API mapping"),
+        None => StepReport::new(
+            StepId::ApiMapping,
+            Some(h),
+            Action::Skip,
+            "no flarelink API mapping",
+        ),
     };
     let applied = write && report.action == Action::Delete;
     finish(report, applied);
@@ -304,7 +352,12 @@ async fn apply(
         }
         rep
     } else {
-        StepReport::new(StepId::CustomDomain, Some(h), Action::Skip, "no flarelink custom domain")
+        StepReport::new(
+            StepId::CustomDomain,
+            Some(h),
+            Action::Skip,
+            "no flarelink custom domain",
+        )
     };
     if let Some(note) = &r.domain_note {
         report.summary = note.clone();
@@ -314,13 +367,21 @@ async fn apply(
 
     // 2. ACM
     let mut report = if r.certificates.is_empty() {
-        StepReport::new(StepId::AcmImport, Some(h), Action::Skip, "no flarelink ACM certificate to delete")
+        StepReport::new(
+            StepId::AcmImport,
+            Some(h),
+            Action::Skip,
+            "no flarelink ACM certificate to delete",
+        )
     } else {
         StepReport::new(
             StepId::AcmImport,
             Some(h),
             Action::Delete,
-            format!("delete {} flarelink ACM certificate(s)", r.certificates.len()),
+            format!(
+                "delete {} flarelink ACM certificate(s)",
+                r.certificates.len()
+            ),
         )
     };
     for c in &r.certificates {
@@ -343,7 +404,12 @@ async fn apply(
 
     // 1. Origin CA certificate
     let mut report = if r.revoke.is_empty() {
-        StepReport::new(StepId::OriginCert, Some(h), Action::Skip, "no flarelink origin certificate to revoke")
+        StepReport::new(
+            StepId::OriginCert,
+            Some(h),
+            Action::Skip,
+            "no flarelink origin certificate to revoke",
+        )
     } else {
         StepReport::new(
             StepId::OriginCert,
@@ -354,7 +420,11 @@ async fn apply(
     };
     for id in &r.revoke {
         if write {
-            progress.begin(StepId::OriginCert, Some(h), &format!("revoking origin certificate {id}"));
+            progress.begin(
+                StepId::OriginCert,
+                Some(h),
+                &format!("revoking origin certificate {id}"),
+            );
             clouds
                 .cloudflare
                 .revoke_origin_certificate(id)

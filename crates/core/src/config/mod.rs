@@ -277,7 +277,11 @@ fn validate(
 
     let region = overrides.region.clone().or(file.aws.region.clone());
     if let Some(r) = &region {
-        let field = if overrides.region.is_some() { "--region" } else { "aws.region" };
+        let field = if overrides.region.is_some() {
+            "--region"
+        } else {
+            "aws.region"
+        };
         if let Err(e) = names::check_region(r) {
             push(field, r, e);
         }
@@ -288,7 +292,11 @@ fn validate(
             push(
                 "aws.profile",
                 p,
-                ("is not a profile name".into(), "name a profile from ~/.aws/config, or remove the key to use the default chain".into()),
+                (
+                    "is not a profile name".into(),
+                    "name a profile from ~/.aws/config, or remove the key to use the default chain"
+                        .into(),
+                ),
             );
         }
     }
@@ -299,15 +307,24 @@ fn validate(
         push(
             "retry.max_attempts",
             &max_attempts.to_string(),
-            ("must be between 1 and 10".into(), "1 disables retries; 5 is the default".into()),
+            (
+                "must be between 1 and 10".into(),
+                "1 disables retries; 5 is the default".into(),
+            ),
         );
     }
-    let max_quota_waits = file.retry.max_quota_waits.unwrap_or(defaults.max_quota_waits);
+    let max_quota_waits = file
+        .retry
+        .max_quota_waits
+        .unwrap_or(defaults.max_quota_waits);
     if max_quota_waits > 40 {
         push(
             "retry.max_quota_waits",
             &max_quota_waits.to_string(),
-            ("must be at most 40 (20 minutes of 30-second waits)".into(), "10 is the default".into()),
+            (
+                "must be at most 40 (20 minutes of 30-second waits)".into(),
+                "10 is the default".into(),
+            ),
         );
     }
     let timeout = file
@@ -318,7 +335,10 @@ fn validate(
         push(
             "retry.request_timeout_seconds",
             &timeout.to_string(),
-            ("must be between 1 and 300".into(), "30 is the default".into()),
+            (
+                "must be between 1 and 300".into(),
+                "30 is the default".into(),
+            ),
         );
     }
 
@@ -381,7 +401,10 @@ fn validate(
             push(
                 &field("rest_api"),
                 &d.rest_api,
-                ("is empty".into(), "name the REST API (its name or its 10-character id)".into()),
+                (
+                    "is empty".into(),
+                    "name the REST API (its name or its 10-character id)".into(),
+                ),
             );
         }
         if let Err(e) = names::check_stage(&d.stage) {
@@ -425,7 +448,10 @@ fn validate(
             rest_api,
             stage: d.stage.clone(),
             base_path,
-            certificate: CertificateSpec { key_type, validity_days },
+            certificate: CertificateSpec {
+                key_type,
+                validity_days,
+            },
         });
     }
 
@@ -439,7 +465,11 @@ fn validate(
                     "is not a [[domain]] in the configuration".into(),
                     format!(
                         "use one of: {}",
-                        domains.iter().map(|d| d.hostname.as_str()).collect::<Vec<_>>().join(", ")
+                        domains
+                            .iter()
+                            .map(|d| d.hostname.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ),
             );
@@ -479,7 +509,9 @@ pub fn cloudflare_token_from_env() -> Result<String, ConfigError> {
     let fix = "create an API token (My Profile › API Tokens) with Zone › Zone › Read, Zone › DNS › Edit, Zone › SSL and Certificates › Edit and Zone › Zone Settings › Edit for the zone, then export CLOUDFLARE_API_TOKEN=<token>";
     match std::env::var(TOKEN_ENV) {
         Err(_) => Err(ConfigError::new(TOKEN_ENV, "(not set)", "is not set", fix)),
-        Ok(t) if t.trim().is_empty() => Err(ConfigError::new(TOKEN_ENV, "(empty)", "is empty", fix)),
+        Ok(t) if t.trim().is_empty() => {
+            Err(ConfigError::new(TOKEN_ENV, "(empty)", "is empty", fix))
+        }
         Ok(t) => {
             let trimmed = t.trim();
             if trimmed.to_ascii_lowercase().starts_with("bearer ") {

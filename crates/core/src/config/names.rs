@@ -5,7 +5,10 @@
 /// 253 characters, labels of 1–63 letters, digits and hyphens, not starting or ending with one.
 pub fn check_hostname(name: &str) -> Result<(), (String, String)> {
     if name.is_empty() {
-        return Err(("is empty".into(), "give a hostname such as api.example.com".into()));
+        return Err((
+            "is empty".into(),
+            "give a hostname such as api.example.com".into(),
+        ));
     }
     if !name.is_ascii() {
         return Err((
@@ -72,7 +75,10 @@ pub fn check_hostname(name: &str) -> Result<(), (String, String)> {
 
 /// An AWS region code such as `us-east-1`, `us-gov-west-1` or `ap-southeast-2`.
 pub fn check_region(region: &str) -> Result<(), (String, String)> {
-    let fix = || "use a region code such as us-east-1 or eu-west-2 (not a name like \"N. Virginia\")".to_string();
+    let fix = || {
+        "use a region code such as us-east-1 or eu-west-2 (not a name like \"N. Virginia\")"
+            .to_string()
+    };
     let parts: Vec<&str> = region.split('-').collect();
     let shape_ok = parts.len() >= 3
         && parts[0].len() == 2
@@ -129,12 +135,18 @@ pub fn normalize_base_path(value: Option<&str>) -> Result<Option<String>, (Strin
     if raw.starts_with('/') || raw.ends_with('/') {
         return Err((
             "starts or ends with '/'".into(),
-            format!("write it without slashes at the ends: {:?}", raw.trim_matches('/')),
+            format!(
+                "write it without slashes at the ends: {:?}",
+                raw.trim_matches('/')
+            ),
         ));
     }
     for segment in raw.split('/') {
         if segment.is_empty() {
-            return Err(("has an empty segment ('//')".into(), "remove the doubled slash".into()));
+            return Err((
+                "has an empty segment ('//')".into(),
+                "remove the doubled slash".into(),
+            ));
         }
         if let Some(bad) = segment.chars().find(|c| !is_base_path_char(*c)) {
             return Err((
@@ -171,15 +183,31 @@ mod tests {
         let long_label = format!("{}.example.com", "a".repeat(64));
         assert!(check_hostname(&long_label).is_err());
         let long_name = format!("{}example.com", "abcdefghi.".repeat(25));
-        assert!(check_hostname(&long_name).unwrap_err().0.contains("characters long"));
+        assert!(check_hostname(&long_name)
+            .unwrap_err()
+            .0
+            .contains("characters long"));
     }
 
     #[test]
     fn regions() {
-        for ok in ["us-east-1", "eu-west-2", "us-gov-west-1", "ap-southeast-2", "il-central-1"] {
+        for ok in [
+            "us-east-1",
+            "eu-west-2",
+            "us-gov-west-1",
+            "ap-southeast-2",
+            "il-central-1",
+        ] {
             assert!(check_region(ok).is_ok(), "{ok}");
         }
-        for bad in ["useast1", "US-EAST-1", "us-east", "N. Virginia", "us-east-1a", ""] {
+        for bad in [
+            "useast1",
+            "US-EAST-1",
+            "us-east",
+            "N. Virginia",
+            "us-east-1a",
+            "",
+        ] {
             assert!(check_region(bad).is_err(), "{bad}");
         }
     }
@@ -189,8 +217,14 @@ mod tests {
         assert_eq!(normalize_base_path(None).unwrap(), None);
         assert_eq!(normalize_base_path(Some("")).unwrap(), None);
         assert_eq!(normalize_base_path(Some("(none)")).unwrap(), None);
-        assert_eq!(normalize_base_path(Some("v1")).unwrap().as_deref(), Some("v1"));
-        assert_eq!(normalize_base_path(Some("v1/pets")).unwrap().as_deref(), Some("v1/pets"));
+        assert_eq!(
+            normalize_base_path(Some("v1")).unwrap().as_deref(),
+            Some("v1")
+        );
+        assert_eq!(
+            normalize_base_path(Some("v1/pets")).unwrap().as_deref(),
+            Some("v1/pets")
+        );
         assert!(normalize_base_path(Some("/v1")).is_err());
         assert!(normalize_base_path(Some("v1//x")).is_err());
         assert!(normalize_base_path(Some("v 1")).is_err());

@@ -18,7 +18,12 @@ fn load(text: &str) -> Result<Config, ConfigErrors> {
 }
 
 fn fields(text: &str) -> Vec<String> {
-    load(text).unwrap_err().0.into_iter().map(|e| e.field).collect()
+    load(text)
+        .unwrap_err()
+        .0
+        .into_iter()
+        .map(|e| e.field)
+        .collect()
 }
 
 #[test]
@@ -26,7 +31,10 @@ fn defaults_and_normalisation() {
     let c = load(GOOD).unwrap();
     assert_eq!(c.zone, ZoneRef::Name("example.com".into()));
     assert_eq!(c.ssl_mode, SslMode::Full);
-    assert_eq!(c.cloudflare_api_base, flarelink_cloudflare::DEFAULT_API_BASE);
+    assert_eq!(
+        c.cloudflare_api_base,
+        flarelink_cloudflare::DEFAULT_API_BASE
+    );
     let d = &c.domains[0];
     assert_eq!(d.hostname, "api.example.com");
     assert_eq!(d.base_path, None);
@@ -94,7 +102,10 @@ fn unknown_keys_are_errors_not_silent_defaults() {
 
 #[test]
 fn secrets_have_no_place_in_the_file() {
-    let text = GOOD.replace("zone = \"example.com\"", "zone = \"example.com\"\napi_token = \"abc\"");
+    let text = GOOD.replace(
+        "zone = \"example.com\"",
+        "zone = \"example.com\"\napi_token = \"abc\"",
+    );
     let e = load(&text).unwrap_err();
     assert!(e.0[0].problem.contains("api_token"), "{}", e);
 }
@@ -109,10 +120,16 @@ fn overrides_win_and_are_validated() {
     let c = Config::from_toml(GOOD, Path::new("."), &o).unwrap();
     assert_eq!(c.region.as_deref(), Some("eu-west-2"));
     assert_eq!(c.cloudflare_api_base, "http://127.0.0.1:9/client/v4/");
-    let bad = Overrides { region: Some("moon-1".into()), ..Default::default() };
+    let bad = Overrides {
+        region: Some("moon-1".into()),
+        ..Default::default()
+    };
     let e = Config::from_toml(GOOD, Path::new("."), &bad).unwrap_err();
     assert_eq!(e.0[0].field, "--region");
-    let bad = Overrides { hostnames: vec!["www.example.com".into()], ..Default::default() };
+    let bad = Overrides {
+        hostnames: vec!["www.example.com".into()],
+        ..Default::default()
+    };
     let e = Config::from_toml(GOOD, Path::new("."), &bad).unwrap_err();
     assert_eq!(e.0[0].field, "--hostname");
     assert!(e.0[0].fix.contains("api.example.com"));
@@ -122,7 +139,10 @@ fn overrides_win_and_are_validated() {
 fn zone_id_is_recognised() {
     let text = GOOD.replace("\"example.com\"", "\"0123456789abcdef0123456789ABCDEF\"");
     let c = load(&text).unwrap();
-    assert_eq!(c.zone, ZoneRef::Id("0123456789abcdef0123456789abcdef".into()));
+    assert_eq!(
+        c.zone,
+        ZoneRef::Id("0123456789abcdef0123456789abcdef".into())
+    );
 }
 
 #[test]

@@ -50,7 +50,13 @@ pub async fn discover(
                 .as_deref()
                 .is_some_and(|h| wanted.contains(h) && ownership::is_managed_for(&tags, h));
             let origin = tags.get(ownership::TAG_ORIGIN_CERT_ID).cloned();
-            async move { Ok(if managed { Some((arn, host.unwrap_or_default(), origin)) } else { None }) }
+            async move {
+                Ok(if managed {
+                    Some((arn, host.unwrap_or_default(), origin))
+                } else {
+                    None
+                })
+            }
         })
         .try_collect()
         .await?;
@@ -118,7 +124,8 @@ pub async fn import(
     chain_pem: Option<&str>,
 ) -> Result<String, flarelink_aws::Error> {
     let tags = ownership::acm_tags(hostname, origin_cert_id);
-    acm.import_certificate(certificate_pem, key_pem, chain_pem, &tags).await
+    acm.import_certificate(certificate_pem, key_pem, chain_pem, &tags)
+        .await
 }
 
 #[cfg(test)]
@@ -142,13 +149,21 @@ mod tests {
         assert!(reusable(&[cert("a", 29, true, "ISSUED")], now, None).is_none());
         assert!(reusable(&[cert("a", 400, false, "ISSUED")], now, None).is_none());
         assert!(reusable(&[cert("a", 400, true, "EXPIRED")], now, None).is_none());
-        assert_eq!(reusable(&[cert("a", 31, true, "ISSUED")], now, None).unwrap().arn, "a");
+        assert_eq!(
+            reusable(&[cert("a", 31, true, "ISSUED")], now, None)
+                .unwrap()
+                .arn,
+            "a"
+        );
     }
 
     #[test]
     fn reuse_prefers_the_certificate_in_use_then_the_longest_lived() {
         let now = Utc::now();
-        let certs = [cert("a", 100, true, "ISSUED"), cert("b", 900, true, "ISSUED")];
+        let certs = [
+            cert("a", 100, true, "ISSUED"),
+            cert("b", 900, true, "ISSUED"),
+        ];
         assert_eq!(reusable(&certs, now, None).unwrap().arn, "b");
         assert_eq!(reusable(&certs, now, Some("a")).unwrap().arn, "a");
         assert_eq!(reusable(&certs, now, Some("zzz")).unwrap().arn, "b");

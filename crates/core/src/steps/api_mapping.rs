@@ -9,7 +9,10 @@ pub enum MappingDecision {
     Exists,
     Create,
     /// The base path points elsewhere; repointed (only with `--force`).
-    Update { from_api: String, from_stage: Option<String> },
+    Update {
+        from_api: String,
+        from_stage: Option<String>,
+    },
 }
 
 /// API Gateway reports the empty base path as "(none)".
@@ -60,15 +63,28 @@ mod tests {
     use super::*;
 
     fn m(bp: &str, api: &str, stage: &str) -> BasePathMapping {
-        BasePathMapping { base_path: bp.into(), rest_api_id: api.into(), stage: Some(stage.into()) }
+        BasePathMapping {
+            base_path: bp.into(),
+            rest_api_id: api.into(),
+            stage: Some(stage.into()),
+        }
     }
 
     #[test]
     fn decisions() {
-        assert_eq!(decide(None, None, "a", "prod", false), Ok(MappingDecision::Create));
+        assert_eq!(
+            decide(None, None, "a", "prod", false),
+            Ok(MappingDecision::Create)
+        );
         let maps = [m("(none)", "a", "prod"), m("v2", "b", "prod")];
-        assert_eq!(decide(Some(&maps), None, "a", "prod", false), Ok(MappingDecision::Exists));
-        assert_eq!(decide(Some(&maps), Some("v3"), "a", "prod", false), Ok(MappingDecision::Create));
+        assert_eq!(
+            decide(Some(&maps), None, "a", "prod", false),
+            Ok(MappingDecision::Exists)
+        );
+        assert_eq!(
+            decide(Some(&maps), Some("v3"), "a", "prod", false),
+            Ok(MappingDecision::Create)
+        );
         assert!(decide(Some(&maps), Some("v2"), "a", "prod", false).is_err());
         assert!(decide(Some(&maps), None, "a", "dev", false).is_err());
         assert!(matches!(

@@ -13,7 +13,9 @@ pub enum DomainDecision {
     Exists,
     Create,
     /// Exists; its certificate is replaced (rotation, or `--force` over a foreign one).
-    UpdateCertificate { current: Option<String> },
+    UpdateCertificate {
+        current: Option<String>,
+    },
 }
 
 /// Decide. `chosen_arn` is `None` when step 2 will import a new certificate; `managed_arns`
@@ -80,7 +82,10 @@ mod tests {
         let ours = vec!["arn:ours".to_string(), "arn:old".to_string()];
         assert_eq!(decide(None, None, &ours, false), Ok(DomainDecision::Create));
         let d = domain(&["REGIONAL"], Some("arn:ours"));
-        assert_eq!(decide(Some(&d), Some("arn:ours"), &ours, false), Ok(DomainDecision::Exists));
+        assert_eq!(
+            decide(Some(&d), Some("arn:ours"), &ours, false),
+            Ok(DomainDecision::Exists)
+        );
         let d = domain(&["REGIONAL"], Some("arn:old"));
         assert!(matches!(
             decide(Some(&d), Some("arn:ours"), &ours, false),

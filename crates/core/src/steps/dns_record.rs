@@ -8,12 +8,19 @@ use crate::ownership;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DnsDecision {
-    Exists { id: String },
+    Exists {
+        id: String,
+    },
     Create,
     /// Rewrite the CNAME (new target, proxy switched on, or `--force` over a foreign one).
-    Update { id: String, from: String },
+    Update {
+        id: String,
+        from: String,
+    },
     /// `--force` over records of other types on the name: delete them, then create.
-    Replace { delete: Vec<DnsRecord> },
+    Replace {
+        delete: Vec<DnsRecord>,
+    },
 }
 
 /// The record flarelink wants.
@@ -37,7 +44,10 @@ pub fn decide(
     force: bool,
 ) -> Result<DnsDecision, Refusal> {
     let cname = records.iter().find(|r| r.record_type == "CNAME");
-    let others: Vec<&DnsRecord> = records.iter().filter(|r| r.record_type != "CNAME").collect();
+    let others: Vec<&DnsRecord> = records
+        .iter()
+        .filter(|r| r.record_type != "CNAME")
+        .collect();
 
     if let Some(c) = cname {
         let ours = ownership::is_managed_comment(c.comment.as_deref());
@@ -49,7 +59,10 @@ pub fn decide(
             return Ok(DnsDecision::Exists { id: c.id.clone() });
         }
         if ours || force {
-            return Ok(DnsDecision::Update { id: c.id.clone(), from: describe(c) });
+            return Ok(DnsDecision::Update {
+                id: c.id.clone(),
+                from: describe(c),
+            });
         }
         return Err(Refusal::new(
             format!("{hostname} already has a CNAME that flarelink did not create: {}", describe(c)),
@@ -57,7 +70,11 @@ pub fn decide(
         ));
     }
     if !others.is_empty() {
-        let list = others.iter().map(|r| describe(r)).collect::<Vec<_>>().join("; ");
+        let list = others
+            .iter()
+            .map(|r| describe(r))
+            .collect::<Vec<_>>()
+            .join("; ");
         if force {
             return Ok(DnsDecision::Replace {
                 delete: others.into_iter().cloned().collect(),
@@ -77,7 +94,11 @@ fn describe(r: &DnsRecord) -> String {
         r.record_type,
         r.name,
         r.content,
-        if r.proxied == Some(true) { " (proxied)" } else { " (DNS only)" }
+        if r.proxied == Some(true) {
+            " (proxied)"
+        } else {
+            " (DNS only)"
+        }
     )
 }
 
@@ -105,20 +126,45 @@ mod tests {
         let ours = Some(ownership::dns_comment(h));
         assert_eq!(decide(h, &[], Some(T), false), Ok(DnsDecision::Create));
         assert_eq!(decide(h, &[], None, false), Ok(DnsDecision::Create));
-        let exact = rec("CNAME", &format!("{}.", T.to_uppercase()), true, ours.clone());
-        assert!(matches!(decide(h, &[exact], Some(T), false), Ok(DnsDecision::Exists { .. })));
+        let exact = rec(
+            "CNAME",
+            &format!("{}.", T.to_uppercase()),
+            true,
+            ours.clone(),
+        );
+        assert!(matches!(
+            decide(h, &[exact], Some(T), false),
+            Ok(DnsDecision::Exists { .. })
+        ));
         let unproxied = rec("CNAME", T, false, ours.clone());
-        assert!(matches!(decide(h, &[unproxied], Some(T), false), Ok(DnsDecision::Update { .. })));
-        let moved = rec("CNAME", "d-old.execute-api.us-east-1.amazonaws.com", true, ours);
-        assert!(matches!(decide(h, &[moved], Some(T), false), Ok(DnsDecision::Update { .. })));
+        assert!(matches!(
+            decide(h, &[unproxied], Some(T), false),
+            Ok(DnsDecision::Update { .. })
+        ));
+        let moved = rec(
+            "CNAME",
+            "d-old.execute-api.us-east-1.amazonaws.com",
+            true,
+            ours,
+        );
+        assert!(matches!(
+            decide(h, &[moved], Some(T), false),
+            Ok(DnsDecision::Update { .. })
+        ));
         let foreign = rec("CNAME", "elsewhere.example.net", true, Some("mine".into()));
         assert!(decide(h, &[foreign.clone()], Some(T), false).is_err());
         assert!(decide(h, &[foreign.clone()], None, false).is_err());
-        assert!(matches!(decide(h, &[foreign], Some(T), true), Ok(DnsDecision::Update { .. })));
+        assert!(matches!(
+            decide(h, &[foreign], Some(T), true),
+            Ok(DnsDecision::Update { .. })
+        ));
         let a = rec("A", "192.0.2.1", true, None);
         let err = decide(h, &[a.clone()], Some(T), false).unwrap_err();
         assert!(err.message.contains("192.0.2.1"));
-        assert!(matches!(decide(h, &[a], Some(T), true), Ok(DnsDecision::Replace { .. })));
+        assert!(matches!(
+            decide(h, &[a], Some(T), true),
+            Ok(DnsDecision::Replace { .. })
+        ));
     }
 
     #[test]

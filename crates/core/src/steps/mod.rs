@@ -29,5 +29,6 @@ impl Refusal {
 
 /// DNS names compare case-insensitively and without a trailing dot.
 pub(crate) fn same_dns_name(a: &str, b: &str) -> bool {
-    a.trim_end_matches('.').eq_ignore_ascii_case(b.trim_end_matches('.'))
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }

@@ -39,7 +39,10 @@ pub fn managed_for(all: &[OriginCertificate], hostname: &str) -> Vec<ManagedOrig
 pub fn orphans(origin: &[ManagedOriginCert], acm: &[ManagedCertificate]) -> Vec<String> {
     origin
         .iter()
-        .filter(|o| !acm.iter().any(|a| a.origin_cert_id.as_deref() == Some(o.id.as_str())))
+        .filter(|o| {
+            !acm.iter()
+                .any(|a| a.origin_cert_id.as_deref() == Some(o.id.as_str()))
+        })
         .map(|o| o.id.clone())
         .collect()
 }
@@ -97,11 +100,20 @@ mod tests {
     #[test]
     fn orphans_are_origin_certs_no_acm_certificate_names() {
         let origin = vec![
-            ManagedOriginCert { id: "1".into(), expires_on: None },
-            ManagedOriginCert { id: "2".into(), expires_on: None },
+            ManagedOriginCert {
+                id: "1".into(),
+                expires_on: None,
+            },
+            ManagedOriginCert {
+                id: "2".into(),
+                expires_on: None,
+            },
         ];
         assert_eq!(orphans(&origin, &[acm(Some("1"))]), vec!["2".to_string()]);
-        assert_eq!(orphans(&origin, &[acm(Some("1")), acm(Some("2"))]), Vec::<String>::new());
+        assert_eq!(
+            orphans(&origin, &[acm(Some("1")), acm(Some("2"))]),
+            Vec::<String>::new()
+        );
         assert_eq!(orphans(&origin, &[acm(None)]).len(), 2);
     }
 
@@ -125,7 +137,10 @@ mod tests {
             cert("3", "www.example.com", Some(&marked), false),
             cert("4", "api.example.com", Some(&marked), true),
         ];
-        let ids: Vec<_> = managed_for(&all, "api.example.com").into_iter().map(|c| c.id).collect();
+        let ids: Vec<_> = managed_for(&all, "api.example.com")
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
         assert_eq!(ids, vec!["1"]);
     }
 }
