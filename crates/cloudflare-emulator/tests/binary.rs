@@ -12,8 +12,22 @@ fn binary_announces_itself_serves_and_exits_when_stdin_closes() {
     let dir = tempfile::tempdir().unwrap();
     let ca_path = dir.path().join("root.pem");
     let mut child = Command::new(env!("CARGO_BIN_EXE_cloudflare-emulator"))
-        .args(["--listen", "127.0.0.1:0", "--zone", "example.com", "--zone", "Example.NET"])
-        .args(["--token", "bin-token", "--read-only-token", "bin-ro", "--ssl-mode", "full"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--zone",
+            "example.com",
+            "--zone",
+            "Example.NET",
+        ])
+        .args([
+            "--token",
+            "bin-token",
+            "--read-only-token",
+            "bin-ro",
+            "--ssl-mode",
+            "full",
+        ])
         .arg("--ca-out")
         .arg(&ca_path)
         .stdin(Stdio::piped())
@@ -27,7 +41,10 @@ fn binary_announces_itself_serves_and_exits_when_stdin_closes() {
     let announced: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     let base = announced["base_url"].as_str().unwrap().to_string();
     assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/client/v4/"));
-    let zone = announced["zones"]["example.com"].as_str().unwrap().to_string();
+    let zone = announced["zones"]["example.com"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(zone.len(), 32);
     assert!(announced["zones"]["example.net"].is_string());
     assert_eq!(announced["ca_pem"], ca_path.display().to_string());
@@ -64,5 +81,8 @@ fn binary_announces_itself_serves_and_exits_when_stdin_closes() {
     assert!(status.success());
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert!(!err.contains("bin-token") && !err.contains("bin-ro"), "tokens must not be logged: {err}");
+    assert!(
+        !err.contains("bin-token") && !err.contains("bin-ro"),
+        "tokens must not be logged: {err}"
+    );
 }

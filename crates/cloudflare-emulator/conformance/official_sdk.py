@@ -1,0 +1,244 @@
+"""Drive the Cloudflare emulator with Cloudflare's official Python SDK (PyPI `cloudflare`,
+pinned in scripts/requirements.txt) and check that every call succeeds and reads back what was
+stored, and that errors surface as the SDK's own exception types with Cloudflare's codes.
+
+Usage: python official_sdk.py --base-url URL --root-url URL --token T --read-only-token R
+       --zone example.com
+
+Exit 0 when every check passes; any failure raises (non-zero exit) with a message.
+Keys are generated at run time; nothing secret is read or written.
+"""
+
+import argparse
+import datetime
+import json
+import sys
+import urllib.request
+
+import cloudflare
+from cloudflare import Cloudflare
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+CHECKS = 0
+
+
+def check(cond, message):
+    global CHECKS
+    CHECKS += 1
+    if not cond:
+        raise AssertionError(message)
+
+
+def expect_error(exc_type, code, fn):
+    """fn() must raise exc_type whose first Cloudflare error has `code`."""
+    try:
+        fn()
+    except exc_type as e:
+        codes = [err.code for err in e.errors]
+        check(codes and codes[0] == code, f"expected code {code}, got {codes} ({e.body})")
+        return e
+    except cloudflare.APIStatusError as e:  # wrong class
+        raise AssertionError(f"expected {exc_type.__name__}, got {type(e).__name__}: {e.body}")
+    raise AssertionError(f"expected {exc_type.__name__} with code {code}, but the call succeeded")
+
+
+def make_csr(key):
+    return (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "conformance")]))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+        .decode()
+    )
+
+
+def san_dns(cert):
+    ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    return ext.value.get_values_for_type(x509.DNSName)
+
+
+def zones_checks(cf, zone_name):
+    zones = list(cf.zones.list(name=zone_name))
+    check(len(zones) == 1, f"zones.list(name=) returned {zones}")
+    zone = zones[0]
+    check(zone.name == zone_name and len(zone.id) == 32, f"zone {zone}")
+    check(zone.status == "active", f"zone status {zone.status}")
+    got = cf.zones.get(zone_id=zone.id)
+    check(got.id == zone.id and got.name == zone_name, f"zones.get {got}")
+    check(list(cf.zones.list(name="absent-" + zone_name)) == [], "unknown zone name lists nothing")
+    return zone.id
+
+
+def origin_ca_checks(cf, zone_id, zone_name, root_pem):
+    root = x509.load_pem_x509_certificate(root_pem.encode())
+    issued = []
+    for request_type, key, validity in (
+        ("origin-rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048), 90),
+        ("origin-ecc", ec.generate_private_key(ec.SECP256R1()), 365),
+    ):
+        csr = make_csr(key)
+        hostnames = [f"api.{zone_name}", f"*.{zone_name}"]
+        cert = cf.origin_ca_certificates.create(
+            csr=csr, hostnames=hostnames, request_type=request_type, requested_validity=validity
+        )
+        check(cert is not None and cert.id and cert.id.isdigit(), f"certificate id {cert}")
+        check(cert.hostnames == hostnames, f"hostnames {cert.hostnames}")
+        check(cert.request_type == request_type, f"request_type {cert.request_type}")
+        check(cert.requested_validity == validity, f"requested_validity {cert.requested_validity}")
+        check(cert.csr == csr, "csr is echoed back as given")
+        check(cert.expires_on.endswith(" +0000 UTC"), f"expires_on format {cert.expires_on}")
+        parsed = x509.load_pem_x509_certificate(cert.certificate.encode())
+        check(str(parsed.serial_number) == cert.id, "id is the decimal serial")
+        check(san_dns(parsed) == hostnames, f"SANs {san_dns(parsed)}")
+        lifetime = parsed.not_valid_after_utc - parsed.not_valid_before_utc
+        check(lifetime == datetime.timedelta(days=validity), f"lifetime {lifetime}")
+        expires = datetime.datetime.strptime(cert.expires_on, "%Y-%m-%d %H:%M:%S +0000 UTC")
+        check(
+            expires.replace(tzinfo=datetime.timezone.utc) == parsed.not_valid_after_utc,
+            "expires_on equals notAfter",
+        )
+        check(
+            parsed.public_key().public_numbers() == key.public_key().public_numbers(),
+            "the certificate carries the CSR's key",
+        )
+        parsed.verify_directly_issued_by(root)  # raises if not signed by the emulator root
+        check(parsed.issuer == root.subject, "issuer is the emulator root")
+        issued.append(cert)
+
+    listed = list(cf.origin_ca_certificates.list(zone_id=zone_id))
+    check([c.id for c in listed] == [c.id for c in issued], f"list {[c.id for c in listed]}")
+    paged = list(cf.origin_ca_certificates.list(zone_id=zone_id, per_page=1))
+    check([c.id for c in paged] == [c.id for c in issued], "auto-pagination with per_page=1")
+
+    first = issued[0]
+    got = cf.origin_ca_certificates.get(first.id)
+    check(got.id == first.id and got.certificate == first.certificate, "get returns the stored cert")
+
+    revoked = cf.origin_ca_certificates.delete(first.id)
+    check(revoked.id == first.id, f"revoke id {revoked}")
+    check(isinstance(revoked.revoked_at, datetime.datetime), f"revoked_at {revoked.revoked_at!r}")
+    remaining = [c.id for c in cf.origin_ca_certificates.list(zone_id=zone_id)]
+    check(remaining == [issued[1].id], f"revoked certificate no longer listed: {remaining}")
+
+    expect_error(
+        cloudflare.BadRequestError,
+        1010,
+        lambda: cf.origin_ca_certificates.create(
+            csr=issued[1].csr, hostnames=["api.not-my-zone.org"], request_type="origin-ecc"
+        ),
+    )
+
+
+def dns_checks(cf, zone_id, zone_name):
+    host = f"api.{zone_name}"
+    target = "d-abc123.execute-api.us-east-1.amazonaws.com"
+    rec = cf.dns.records.create(
+        zone_id=zone_id,
+        type="CNAME",
+        name=host,
+        content=target,
+        proxied=True,
+        ttl=1,
+        comment="managed by flarelink",
+        tags=["owner:flarelink"],
+    )
+    check(len(rec.id) == 32, f"record id {rec.id}")
+    check((rec.type, rec.name, rec.content) == ("CNAME", host, target), f"record {rec}")
+    check(rec.proxied is True and rec.proxiable is True and rec.ttl == 1, f"proxy/ttl {rec}")
+    check(rec.comment == "managed by flarelink" and rec.tags == ["owner:flarelink"], f"{rec}")
+
+    found = list(cf.dns.records.list(zone_id=zone_id, type="CNAME", name={"exact": host}))
+    check([r.id for r in found] == [rec.id], f"list(name exact) {found}")
+    check(list(cf.dns.records.list(zone_id=zone_id, type="A", name={"exact": host})) == [], "A filter")
+
+    # Conflicts surface as BadRequestError with Cloudflare's codes.
+    expect_error(
+        cloudflare.BadRequestError,
+        81053,
+        lambda: cf.dns.records.create(zone_id=zone_id, type="A", name=host, content="203.0.113.10", ttl=1),
+    )
+    expect_error(
+        cloudflare.BadRequestError,
+        81058,
+        lambda: cf.dns.records.create(
+            zone_id=zone_id, type="CNAME", name=host, content=target, proxied=True, ttl=1
+        ),
+    )
+
+    new_target = "d-new456.execute-api.eu-west-1.amazonaws.com"
+    upd = cf.dns.records.update(
+        rec.id, zone_id=zone_id, type="CNAME", name=host, content=new_target, proxied=False, ttl=300
+    )
+    check((upd.content, upd.proxied, upd.ttl) == (new_target, False, 300), f"update {upd}")
+    check(upd.comment is None and upd.tags == [], f"PUT replaces the whole record {upd}")
+
+    edited = cf.dns.records.edit(rec.id, zone_id=zone_id, type="CNAME", name=host, ttl=1, proxied=True)
+    check((edited.content, edited.proxied, edited.ttl) == (new_target, True, 1), f"edit {edited}")
+    got = cf.dns.records.get(rec.id, zone_id=zone_id)
+    check((got.id, got.content, got.proxied) == (rec.id, new_target, True), f"get {got}")
+
+    # Auto-pagination over several pages.
+    made = [
+        cf.dns.records.create(zone_id=zone_id, type="TXT", name=f"page{i}", content=f"v{i}", ttl=1).id
+        for i in range(5)
+    ]
+    listed = [r.id for r in cf.dns.records.list(zone_id=zone_id, type="TXT", per_page=2)]
+    check(listed == made, f"paged list {listed} != {made}")
+
+    deleted = cf.dns.records.delete(rec.id, zone_id=zone_id)
+    check(deleted.id == rec.id, f"delete {deleted}")
+    for rid in made:
+        cf.dns.records.delete(rid, zone_id=zone_id)
+    check(list(cf.dns.records.list(zone_id=zone_id)) == [], "all records deleted")
+    expect_error(cloudflare.NotFoundError, 81044, lambda: cf.dns.records.get(rec.id, zone_id=zone_id))
+
+
+def ssl_checks(cf, zone_id):
+    s = cf.zones.settings.get("ssl", zone_id=zone_id)
+    check(s.id == "ssl" and s.value == "flexible", f"initial ssl {s}")
+    e = cf.zones.settings.edit("ssl", zone_id=zone_id, value="strict")
+    check(e.id == "ssl" and e.value == "strict", f"edit ssl {e}")
+    check(cf.zones.settings.get("ssl", zone_id=zone_id).value == "strict", "ssl reads back strict")
+
+
+def auth_checks(base_url, read_only_token, zone_id):
+    bad = Cloudflare(api_token="definitely-not-a-token", base_url=base_url, max_retries=0)
+    expect_error(cloudflare.PermissionDeniedError, 10000, lambda: list(bad.zones.list()))
+    ro = Cloudflare(api_token=read_only_token, base_url=base_url, max_retries=0)
+    check(len(list(ro.zones.list())) >= 1, "read-only token can read")
+    expect_error(
+        cloudflare.PermissionDeniedError,
+        10000,
+        lambda: ro.zones.settings.edit("ssl", zone_id=zone_id, value="off"),
+    )
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--base-url", required=True)
+    p.add_argument("--root-url", required=True)
+    p.add_argument("--token", required=True)
+    p.add_argument("--read-only-token", required=True)
+    p.add_argument("--zone", required=True)
+    args = p.parse_args()
+
+    with urllib.request.urlopen(args.root_url + "/__emulator/ca.pem") as r:
+        root_pem = r.read().decode()
+    cf = Cloudflare(api_token=args.token, base_url=args.base_url, max_retries=0)
+    zone_id = zones_checks(cf, args.zone)
+    origin_ca_checks(cf, zone_id, args.zone, root_pem)
+    dns_checks(cf, zone_id, args.zone)
+    ssl_checks(cf, zone_id)
+    auth_checks(args.base_url, args.read_only_token, zone_id)
+    with urllib.request.urlopen(args.root_url + "/__emulator/stats") as r:
+        stats = json.loads(r.read())
+    check(stats["writes"] >= stats["successful_writes"] > 0, f"stats {stats}")
+    print(f"official SDK conformance: {CHECKS} checks passed (cloudflare {cloudflare.__version__})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
