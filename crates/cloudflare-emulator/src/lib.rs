@@ -56,8 +56,8 @@ impl Default for EmulatorOptions {
     }
 }
 
-/// A started emulator; dropping it without [`RunningEmulator::shutdown`] leaves the server task
-/// running until the runtime ends.
+/// A started emulator. Dropping it also stops the server (the shutdown signal's sender goes
+/// away); [`RunningEmulator::shutdown`] additionally waits for the server task to end.
 pub struct RunningEmulator {
     addr: SocketAddr,
     state: Arc<state::AppState>,
