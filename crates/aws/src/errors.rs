@@ -5,7 +5,6 @@ use std::error::Error as StdError;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::{Error, ErrorKind};
@@ -45,17 +44,14 @@ where
                 operation,
                 kind,
                 code: None,
-                message: format!(
-                    "unreadable answer (HTTP {status}): {}",
-                    DisplayErrorContext(&err)
-                ),
+                message: format!("unreadable answer (HTTP {status}): {}", chain_text(&err)),
             }
         }
         SdkError::TimeoutError(_) => Error {
             operation,
             kind: ErrorKind::Transport,
             code: None,
-            message: format!("timed out: {}", DisplayErrorContext(&err)),
+            message: format!("timed out: {}", chain_text(&err)),
         },
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
             if let Some(creds) = find_source::<CredentialsError>(&err) {
@@ -70,14 +66,14 @@ where
                 operation,
                 kind,
                 code: None,
-                message: DisplayErrorContext(&err).to_string(),
+                message: chain_text(&err),
             }
         }
         _ => Error {
             operation,
             kind: ErrorKind::Other,
             code: None,
-            message: DisplayErrorContext(&err).to_string(),
+            message: chain_text(&err),
         },
     }
 }
@@ -88,7 +84,7 @@ pub(crate) fn credentials(operation: &'static str, err: &CredentialsError) -> Er
         operation,
         kind: ErrorKind::Credentials,
         code: None,
-        message: format!("no usable AWS credentials: {}", DisplayErrorContext(err)),
+        message: format!("no usable AWS credentials: {}", chain_text(err)),
     }
 }
 
@@ -135,6 +131,23 @@ pub(crate) fn kind_for_status(status: u16) -> ErrorKind {
         500..=599 => ErrorKind::Transport,
         _ => ErrorKind::Other,
     }
+}
+
+/// An error and its sources as one line of their `Display` texts, each source added only when
+/// the text so far does not already contain it (SDK errors often repeat their source). Unlike
+/// the SDK's `DisplayErrorContext`, no `Debug` dump of HTTP internals is appended.
+pub(crate) fn chain_text(err: &(dyn StdError + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut current = err.source();
+    while let Some(e) = current {
+        let part = e.to_string();
+        if !part.is_empty() && !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        current = e.source();
+    }
+    text
 }
 
 /// The first error of type `T` in `err`'s source chain (including `err` itself).
@@ -275,5 +288,10 @@ mod tests {
         let e = from_sdk("GetDomainName", err);
         assert_eq!(e.kind, ErrorKind::Credentials);
         assert!(e.message.contains("no providers in chain"), "{}", e.message);
+        assert!(
+            !e.message.contains("CredentialsNotLoaded"),
+            "no Debug dump: {}",
+            e.message
+        );
     }
 }

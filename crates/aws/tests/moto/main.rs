@@ -1,1 +1,87 @@
-fn main() {}
+//! flarelink-aws against moto (and, for UpdateDomainName, which moto 5.2.5 lacks, a scripted
+//! HTTP stub).
+//!
+//! A custom test main (libtest-mimic; same flags and summary as `cargo test`): the process
+//! environment is fixed once here, before any thread exists — dummy credentials, no region, no
+//! `~/.aws` files, no instance metadata — rather than mutated while tests run. Tests that need
+//! a different environment (region or endpoint from the environment, no credentials at all)
+//! re-run this binary as a child process with that environment; see `common::child`.
+
+mod acm;
+mod apis;
+mod common;
+mod config;
+mod domains;
+mod mappings;
+mod quota;
+mod stub;
+
+use libtest_mimic::{Arguments, Trial};
+
+fn main() -> std::process::ExitCode {
+    if let Some(code) = common::run_child_scenario_if_asked() {
+        return code;
+    }
+    common::fix_process_env();
+
+    let args = Arguments::from_args();
+    let tests = vec![
+        common::trial(
+            "acm::import_describe_tags_list_delete",
+            acm::import_describe_tags_list_delete,
+        ),
+        common::trial("acm::unknown_certificate", acm::unknown_certificate),
+        common::trial("domains::create_get_delete", domains::create_get_delete),
+        common::trial(
+            "domains::set_certificate_patches_and_waits_out_the_quota",
+            domains::set_certificate_patches_and_waits_out_the_quota,
+        ),
+        common::trial(
+            "domains::set_certificate_gives_up_after_the_budget",
+            domains::set_certificate_gives_up_after_the_budget,
+        ),
+        common::trial(
+            "mappings::create_list_update_delete",
+            mappings::create_list_update_delete,
+        ),
+        common::trial(
+            "mappings::unknown_domain_lists_empty",
+            mappings::unknown_domain_lists_empty,
+        ),
+        common::trial("apis::list_get_stage", apis::list_get_stage),
+        common::trial(
+            "quota::second_create_waits_then_succeeds",
+            quota::second_create_waits_then_succeeds,
+        ),
+        common::trial(
+            "quota::no_budget_is_throttled_without_sdk_retries",
+            quota::no_budget_is_throttled_without_sdk_retries,
+        ),
+        common::trial(
+            "config::missing_region_is_a_config_error",
+            config::missing_region_is_a_config_error,
+        ),
+        common::trial(
+            "config::closed_port_is_transport_after_retries",
+            config::closed_port_is_transport_after_retries,
+        ),
+        common::trial(
+            "config::region_and_endpoints_from_the_environment",
+            config::region_and_endpoints_from_the_environment,
+        ),
+        common::trial(
+            "config::endpoint_setting_beats_the_environment",
+            config::endpoint_setting_beats_the_environment,
+        ),
+        common::trial(
+            "config::credentials_checked_without_a_service_call",
+            config::credentials_checked_without_a_service_call,
+        ),
+        common::trial(
+            "config::no_credentials_is_a_credentials_error_quickly",
+            config::no_credentials_is_a_credentials_error_quickly,
+        ),
+    ];
+    let tests: Vec<Trial> = tests;
+    libtest_mimic::run(&args, tests).exit_code()
+}
