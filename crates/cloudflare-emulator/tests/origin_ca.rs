@@ -300,3 +300,40 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
         lines.join("\n")
     )
 }
+
+#[tokio::test]
+async fn origin_rsa_needs_an_rsa_csr() {
+    let emu = emulator().await;
+    let key = KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key generation");
+    let csr = CertificateParams::new(vec![])
+        .unwrap()
+        .serialize_request(&key)
+        .unwrap()
+        .pem()
+        .unwrap();
+    let ok = call(
+        &emu,
+        Method::POST,
+        "certificates",
+        Some(json!({"csr": csr, "hostnames": ["example.net"], "request_type": "origin-rsa", "requested_validity": 7})),
+    )
+    .await;
+    let r = ok.expect_ok();
+    let der = der_of(r["certificate"].as_str().unwrap());
+    let (_, leaf) = X509Certificate::from_der(&der).unwrap();
+    assert!(matches!(
+        leaf.public_key().parsed().unwrap(),
+        x509_parser::public_key::PublicKey::RSA(_)
+    ));
+    let na = leaf.validity().not_after.timestamp() - leaf.validity().not_before.timestamp();
+    assert_eq!(na, 7 * 86400);
+    call(
+        &emu,
+        Method::POST,
+        "certificates",
+        Some(json!({"csr": csr, "hostnames": ["example.net"], "request_type": "origin-ecc"})),
+    )
+    .await
+    .expect_error(400, 1002);
+    emu.shutdown().await;
+}
