@@ -1,0 +1,41 @@
+//! Each step is its own command, converges on its own, and finds what it needs in live state.
+
+use crate::assert_linked;
+use crate::harness::{Stack, HOST};
+
+#[test]
+fn the_step_commands_in_order_do_what_link_domain_does() {
+    let stack = Stack::start();
+    let api = stack.sample_api("ditto-api", "prod");
+    let config = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
+
+    // Out of order: the mapping needs the custom domain, which needs the certificate.
+    let early = stack.flarelink(&config, &["api-mapping", "--output", "json"]);
+    early.assert_code(1);
+    assert_eq!(early.json()["error"]["kind"], "precondition");
+    let early = stack.flarelink(&config, &["custom-domain"]);
+    early.assert_code(1);
+    assert!(early.stderr.contains("flarelink certificate"), "{}", early.stderr);
+    assert_eq!(stack.stats().writes, 0);
+
+    for (cmd, steps) in [
+        ("origin-cert", vec!["origin-cert", "acm-import"]),
+        ("custom-domain", vec!["custom-domain"]),
+        ("api-mapping", vec!["api-mapping"]),
+        ("dns-record", vec!["dns-record"]),
+        ("ssl-mode", vec!["ssl-mode"]),
+    ] {
+        let dry = stack.flarelink(&config, &[cmd, "--dry-run", "--output", "json"]);
+        dry.assert_code(0);
+        let planned: Vec<String> = dry.actions().into_iter().map(|(s, _, _)| s).collect();
+        assert_eq!(planned, steps, "{cmd} --dry-run plans only its own step(s)");
+        let run = stack.flarelink(&config, &[cmd, "--output", "json"]);
+        run.assert_code(0);
+        assert!(run.actions().iter().all(|(_, _, a)| a != "exists"), "{cmd}: {:?}", run.actions());
+        let again = stack.flarelink(&config, &[cmd, "--output", "json"]);
+        assert!(again.actions().iter().all(|(_, _, a)| a == "exists"), "{cmd}: {:?}", again.actions());
+    }
+    assert_linked(&stack, &api);
+    let all = stack.flarelink(&config, &["link-domain", "--output", "json"]);
+    assert!(all.actions().iter().all(|(_, _, a)| a == "exists"));
+}
