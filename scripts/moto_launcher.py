@@ -4,12 +4,15 @@ Prints one JSON line, {"endpoint": "http://127.0.0.1:PORT"}, once the server lis
 serves until its standard input closes (so it never outlives the process that started it) or
 it receives SIGTERM/SIGINT.
 
-Two deliberate departures from stock moto, both to make it answer as AWS does:
+Three deliberate departures from stock moto, each to make it answer as AWS does:
   * GetBasePathMapping(s) on a domain that never had a mapping raises KeyError inside moto
     (HTTP 500); AWS answers NotFound / an empty list. The mappings table becomes a defaultdict
     so flarelink's own NotFound handling is what gets exercised.
+  * UpdateDomainName is missing from moto 5.2.5 (HTTP 500 NotImplementedError). It is added
+    for the replace operations AWS documents on a domain's certificate and security policy, so
+    certificate rotation (a custom domain switched to a new ACM certificate) can be proved.
   * Optional, off unless FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS is set: API Gateway's per-account
-    quota of one CreateDomainName/DeleteDomainName per 30 s. Within the window, those calls
+    quota of one CreateDomainName/UpdateDomainName/DeleteDomainName per 30 s. Within the window, those calls
     answer 429 TooManyRequestsException with a Retry-After header, as AWS does, so the retry
     path is proved against a real throttle rather than assumed. Tests use a short window.
 """
@@ -21,6 +24,7 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 
 
 def patch_base_path_mappings() -> None:
@@ -33,6 +37,42 @@ def patch_base_path_mappings() -> None:
         self.base_path_mappings = collections.defaultdict(dict)
 
     APIGatewayBackend.__init__ = init
+
+
+# Paths AWS accepts in UpdateDomainName's patch operations that flarelink (or a test) uses.
+_DOMAIN_PATCHABLE = {
+    "/regionalCertificateArn": "regional_certificate_arn",
+    "/regionalCertificateName": "regional_certificate_name",
+    "/certificateArn": "certificate_arn",
+    "/certificateName": "certificate_name",
+    "/securityPolicy": "security_policy",
+}
+
+
+def patch_update_domain_name() -> None:
+    from moto.apigateway.exceptions import BadRequestException
+    from moto.apigateway.models import APIGatewayBackend
+    from moto.apigateway.responses import APIGatewayResponse
+
+    def update_domain_name(self, domain_name, patch_operations):
+        domain = self.get_domain_name(domain_name)  # NotFoundException as AWS
+        for op in patch_operations or []:
+            attribute = _DOMAIN_PATCHABLE.get(op.get("path"))
+            if op.get("op") != "replace" or attribute is None:
+                raise BadRequestException(
+                    f"Invalid patch operation specified. Must be one of: [replace] on paths "
+                    f"{sorted(_DOMAIN_PATCHABLE)}; got {op.get('op')} {op.get('path')}"
+                )
+            setattr(domain, attribute, op.get("value"))
+        return domain
+
+    def respond(self):
+        domain_name = urllib.parse.unquote(self.path.split("/")[2])
+        domain = self.backend.update_domain_name(domain_name, self._get_param("patchOperations"))
+        return 200, {"status": 200}, json.dumps(domain.to_json())
+
+    APIGatewayBackend.update_domain_name = update_domain_name
+    APIGatewayResponse.update_domain_name = respond
 
 
 def patch_domain_quota(window_seconds: float) -> None:
@@ -74,11 +114,13 @@ def patch_domain_quota(window_seconds: float) -> None:
         setattr(APIGatewayBackend, name, wrapper)
 
     throttled("create_domain_name")
+    throttled("update_domain_name")
     throttled("delete_domain_name")
 
 
 def main() -> None:
     patch_base_path_mappings()
+    patch_update_domain_name()
     quota = os.environ.get("FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS")
     if quota:
         patch_domain_quota(float(quota))

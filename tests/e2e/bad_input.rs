@@ -50,7 +50,10 @@ fn run(config: &Path, extra_env: &[(&str, &str)], args: &[&str], wire: &Tripwire
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Each file's first line is `# expect: <text the error must contain>`.
@@ -75,13 +78,25 @@ fn every_bad_config_exits_2_naming_the_field_with_no_remote_call() {
         let (code, stderr) = run(&path, &[], &["link-domain"], &wire);
         assert_eq!(code, 2, "{}: {stderr}", path.display());
         for needle in expect.split(" && ") {
-            assert!(stderr.contains(needle), "{}: expected {needle:?} in:\n{stderr}", path.display());
+            assert!(
+                stderr.contains(needle),
+                "{}: expected {needle:?} in:\n{stderr}",
+                path.display()
+            );
         }
-        assert!(stderr.contains("fix:"), "{}: no fix in:\n{stderr}", path.display());
+        assert!(
+            stderr.contains("fix:"),
+            "{}: no fix in:\n{stderr}",
+            path.display()
+        );
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} bad configs found");
-    assert_eq!(wire.hits.load(Ordering::SeqCst), 0, "a bad input reached the network");
+    assert_eq!(
+        wire.hits.load(Ordering::SeqCst),
+        0,
+        "a bad input reached the network"
+    );
 }
 
 #[test]
@@ -110,7 +125,12 @@ fn a_missing_token_or_a_bad_flag_is_bad_input() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("CLOUDFLARE_API_TOKEN"), "{stderr}");
 
-    let (code, stderr) = run(&good, &[("CLOUDFLARE_API_TOKEN", "Bearer abc")], &["link-domain"], &wire);
+    let (code, stderr) = run(
+        &good,
+        &[("CLOUDFLARE_API_TOKEN", "Bearer abc")],
+        &["link-domain"],
+        &wire,
+    );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("Bearer"), "{stderr}");
 
@@ -118,7 +138,12 @@ fn a_missing_token_or_a_bad_flag_is_bad_input() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--region"), "{stderr}");
 
-    let (code, stderr) = run(&good, &[], &["link-domain", "--hostname", "www.example.com"], &wire);
+    let (code, stderr) = run(
+        &good,
+        &[],
+        &["link-domain", "--hostname", "www.example.com"],
+        &wire,
+    );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--hostname"), "{stderr}");
 

@@ -14,10 +14,20 @@ fn assert_refused_without_changes(stack: &Stack, config: &std::path::Path, needl
     assert_eq!(doc["error"]["kind"], "conflict", "{doc:#}");
     let message = doc["error"]["message"].as_str().unwrap();
     assert!(message.contains(needle), "{message}");
-    assert!(doc["error"]["hint"].as_str().unwrap().contains("--force"), "{doc:#}");
-    assert_eq!(stack.stats().writes, writes_before, "Cloudflare was written to");
+    assert!(
+        doc["error"]["hint"].as_str().unwrap().contains("--force"),
+        "{doc:#}"
+    );
+    assert_eq!(
+        stack.stats().writes,
+        writes_before,
+        "Cloudflare was written to"
+    );
     assert_eq!(stack.aws_state(), aws_before, "AWS was changed");
-    assert!(stack.live_origin_certs().is_empty(), "a certificate was issued anyway");
+    assert!(
+        stack.live_origin_certs().is_empty(),
+        "a certificate was issued anyway"
+    );
 }
 
 #[test]
@@ -36,8 +46,14 @@ fn a_foreign_cname_is_refused_then_taken_over_with_force() {
     forced.assert_code(0);
     let records = stack.dns_records();
     assert_eq!(records.len(), 1);
-    assert!(records[0]["content"].as_str().unwrap().contains("execute-api"));
-    assert!(records[0]["comment"].as_str().unwrap().starts_with("managed by flarelink"));
+    assert!(records[0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("execute-api"));
+    assert!(records[0]["comment"]
+        .as_str()
+        .unwrap()
+        .starts_with("managed by flarelink"));
 }
 
 #[test]
@@ -90,6 +106,9 @@ emit({{}})
     let run = stack.flarelink(&config, &["link-domain", "--output", "json"]);
     run.assert_code(1);
     assert_eq!(run.json()["error"]["kind"], "conflict");
-    assert!(run.json()["error"]["message"].as_str().unwrap().contains(&other));
+    assert!(run.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&other));
     assert_eq!(stack.aws_state(), aws_before);
 }

@@ -15,7 +15,13 @@ fn crash_after(step: &str) {
         &[("FLARELINK_FAULT_AFTER_STEP", step)],
     );
     crashed.assert_code(1);
-    assert!(crashed.stderr.contains(&format!("stopped after step {step}")), "{}", crashed.stderr);
+    assert!(
+        crashed
+            .stderr
+            .contains(&format!("stopped after step {step}")),
+        "{}",
+        crashed.stderr
+    );
 
     let resumed = stack.flarelink(&config, &["link-domain", "--output", "json"]);
     resumed.assert_code(0);
@@ -29,13 +35,19 @@ fn crash_after(step: &str) {
         _ => 5,
     };
     for (s, _, action) in actions.iter().take(done_before) {
-        assert_eq!(action, "exists", "{s} redone after a crash at {step}: {actions:?}");
+        assert_eq!(
+            action, "exists",
+            "{s} redone after a crash at {step}: {actions:?}"
+        );
     }
     if step == "origin-cert" {
         let origin = actions.iter().find(|(s, _, _)| s == "origin-cert").unwrap();
         assert_eq!(origin.2, "create", "{actions:?}");
         let details = resumed.json()["report"]["steps"][0]["details"].to_string();
-        assert!(details.contains("revoke orphaned"), "orphan revocation reported: {details}");
+        assert!(
+            details.contains("revoke orphaned"),
+            "orphan revocation reported: {details}"
+        );
     }
     assert_linked(&stack, &api);
 

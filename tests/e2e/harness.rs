@@ -30,7 +30,10 @@ pub struct Run {
 impl Run {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("stdout is not JSON ({e}):\n{}\n--- stderr ---\n{}", self.stdout, self.stderr)
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n--- stderr ---\n{}",
+                self.stdout, self.stderr
+            )
         })
     }
 
@@ -80,7 +83,11 @@ impl Stack {
             .expect("emulator starts");
         let moto = Moto::start_with_env(moto_env);
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("origin-root.pem"), emulator.origin_ca_root_pem()).unwrap();
+        std::fs::write(
+            dir.path().join("origin-root.pem"),
+            emulator.origin_ca_root_pem(),
+        )
+        .unwrap();
         Stack {
             moto,
             emulator: Some(emulator),
@@ -106,10 +113,16 @@ impl Stack {
     /// The guide's sample REST API (GET /ditto) deployed to `stage`, created with boto3.
     pub fn sample_api(&self, name: &str, stage: &str) -> String {
         let mut cmd = Command::new(venv_python());
-        cmd.arg(workspace_root().join("scripts/sample_api.py")).arg(name).arg(stage);
+        cmd.arg(workspace_root().join("scripts/sample_api.py"))
+            .arg(name)
+            .arg(stage);
         self.moto.configure_command(&mut cmd);
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
@@ -200,7 +213,14 @@ impl Stack {
     pub fn inject_faults(&self, payload: Value) {
         let url = format!("{}/__emulator/faults", self.emulator().root_url());
         self.runtime.block_on(async {
-            let status = self.http.post(&url).json(&payload).send().await.unwrap().status();
+            let status = self
+                .http
+                .post(&url)
+                .json(&payload)
+                .send()
+                .await
+                .unwrap()
+                .status();
             assert!(status.is_success(), "inject faults: {status}");
         });
     }

@@ -35,7 +35,11 @@ fn link_on_empty_state_creates_all_six_effects_and_a_second_run_changes_nothing(
         "{:?}",
         second.actions()
     );
-    assert_eq!(stack.stats().writes, writes, "second run wrote to Cloudflare");
+    assert_eq!(
+        stack.stats().writes,
+        writes,
+        "second run wrote to Cloudflare"
+    );
     assert_eq!(stack.aws_state(), before, "second run changed AWS");
 }
 
@@ -98,7 +102,12 @@ fn dry_run_without_any_credentials_prints_the_static_plan() {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let unchecked = doc["report"]["unchecked"].as_array().unwrap();
     let text = serde_json::to_string(unchecked).unwrap();
@@ -131,7 +140,11 @@ fn links_several_hostnames_in_one_run() {
     assert_eq!(domains.len(), 2);
     assert_eq!(domains[1]["name"], "v2.example.com");
     assert_eq!(domains[1]["mappings"], json!([["v2", api, "prod"]]));
-    let ssl_steps = run.actions().into_iter().filter(|(s, _, _)| s == "ssl-mode").count();
+    let ssl_steps = run
+        .actions()
+        .into_iter()
+        .filter(|(s, _, _)| s == "ssl-mode")
+        .count();
     assert_eq!(ssl_steps, 1, "the SSL mode is zone-wide: one step");
     assert_eq!(stack.live_origin_certs().len(), 2);
 }
@@ -156,4 +169,86 @@ fn help_lists_every_step_command() {
     ] {
         assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
     }
+}
+
+#[test]
+fn changing_the_key_type_rotates_the_certificate_and_retires_the_old_one() {
+    let stack = Stack::start();
+    let api = stack.sample_api("ditto-api", "prod");
+    let rsa = Stack::domain(HOST, "ditto-api", "prod", "");
+    let config = stack.config(&rsa);
+    stack.flarelink(&config, &["link-domain"]).assert_code(0);
+    let before = assert_linked(&stack, &api);
+    let old_arn = before["certificates"][0]["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let old_origin = before["certificates"][0]["tags"]["flarelink:cloudflare-origin-cert-id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let ecdsa = format!("{rsa}[domain.certificate]\nkey_type = \"ecdsa-p256\"\n");
+    let config = stack.config(&ecdsa);
+    let dry = stack.flarelink(&config, &["link-domain", "--dry-run", "--output", "json"]);
+    dry.assert_code(0);
+    let planned: Vec<_> = dry
+        .actions()
+        .into_iter()
+        .map(|(s, _, a)| format!("{s}:{a}"))
+        .collect();
+    assert!(
+        planned.contains(&"origin-cert:create".to_string()),
+        "{planned:?}"
+    );
+    assert!(
+        planned.contains(&"custom-domain:change".to_string()),
+        "{planned:?}"
+    );
+    assert!(
+        planned.contains(&"dns-record:exists".to_string()),
+        "{planned:?}"
+    );
+
+    let run = stack.flarelink(&config, &["link-domain", "--output", "json"]);
+    run.assert_code(0);
+    let after = assert_linked(&stack, &api);
+    let new_arn = after["certificates"][0]["arn"].as_str().unwrap();
+    assert_ne!(new_arn, old_arn, "a new certificate serves the domain");
+    assert_eq!(after["domains"][0]["certificate"], new_arn);
+    assert_eq!(
+        after["domains"][0]["regional_domain_name"], before["domains"][0]["regional_domain_name"],
+        "the domain was updated in place, not recreated"
+    );
+    let old = stack.cf_get(&format!("certificates/{old_origin}"));
+    assert!(
+        old["revoked_at"].is_string(),
+        "old origin certificate revoked: {old}"
+    );
+
+    let again = stack.flarelink(&config, &["link-domain", "--output", "json"]);
+    assert!(
+        again.actions().iter().all(|(_, _, a)| a == "exists"),
+        "{:?}",
+        again.actions()
+    );
+}
+
+#[test]
+fn short_lived_certificates_converge_too() {
+    let stack = Stack::start();
+    stack.sample_api("ditto-api", "prod");
+    let weekly = format!(
+        "{}[domain.certificate]\nvalidity_days = 7\n",
+        Stack::domain(HOST, "ditto-api", "prod", "")
+    );
+    let config = stack.config(&weekly);
+    stack.flarelink(&config, &["link-domain"]).assert_code(0);
+    let again = stack.flarelink(&config, &["link-domain", "--output", "json"]);
+    again.assert_code(0);
+    assert!(
+        again.actions().iter().all(|(_, _, a)| a == "exists"),
+        "{:?}",
+        again.actions()
+    );
 }

@@ -30,7 +30,11 @@ pub fn assert_linked(stack: &Stack, api_id: &str) -> Value {
 
     // 1: the origin certificate is live, the only one, and is what ACM holds.
     let live = stack.live_origin_certs();
-    assert_eq!(live.len(), 1, "one live origin certificate, no orphan: {live:#?}");
+    assert_eq!(
+        live.len(),
+        1,
+        "one live origin certificate, no orphan: {live:#?}"
+    );
     assert_eq!(live[0]["id"], origin_id.as_str());
     assert_eq!(live[0]["hostnames"], serde_json::json!([HOST]));
     let issued = stack.cf_get(&format!("certificates/{origin_id}"));
@@ -43,7 +47,10 @@ pub fn assert_linked(stack: &Stack, api_id: &str) -> Value {
     // Amazon intermediate to whatever chain was imported, so compare the first certificate.)
     let root = std::fs::read_to_string(stack.dir.path().join("origin-root.pem")).unwrap();
     let chain = cert["chain"].as_str().expect("a chain was imported");
-    assert!(chain.trim_start().starts_with(root.trim()), "chain:\n{chain}");
+    assert!(
+        chain.trim_start().starts_with(root.trim()),
+        "chain:\n{chain}"
+    );
 
     // 3: the regional custom domain, TLS 1.2, on that certificate, tagged.
     let domains = aws["domains"].as_array().unwrap();
@@ -55,10 +62,16 @@ pub fn assert_linked(stack: &Stack, api_id: &str) -> Value {
     assert_eq!(domain["certificate"], cert["arn"]);
     assert_eq!(domain["tags"]["flarelink:managed"], "true");
     let target = domain["regional_domain_name"].as_str().unwrap().to_string();
-    assert!(target.ends_with(".execute-api.us-east-1.amazonaws.com"), "{target}");
+    assert!(
+        target.ends_with(".execute-api.us-east-1.amazonaws.com"),
+        "{target}"
+    );
 
     // 4: the mapping.
-    assert_eq!(domain["mappings"], serde_json::json!([["(none)", api_id, "prod"]]));
+    assert_eq!(
+        domain["mappings"],
+        serde_json::json!([["(none)", api_id, "prod"]])
+    );
 
     // 5: one proxied CNAME to the regional name, marked as flarelink's.
     let records: Vec<Value> = stack

@@ -14,7 +14,9 @@ fn transient_cloudflare_errors_are_retried() {
     let config = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
     // max_attempts = 2 in the test config: one failure per call is absorbed.
     stack.inject_faults(json!({"status": 503, "count": 1, "path_contains": "certificates"}));
-    stack.inject_faults(json!({"status": 429, "count": 1, "retry_after": 1, "path_contains": "dns_records"}));
+    stack.inject_faults(
+        json!({"status": 429, "count": 1, "retry_after": 1, "path_contains": "dns_records"}),
+    );
     let run = stack.flarelink(&config, &["link-domain"]);
     run.assert_code(0);
     assert_linked(&stack, &api);
@@ -25,15 +27,30 @@ fn a_permanent_cloudflare_refusal_stops_with_the_message_and_the_missing_permiss
     let read_only = "read-only-token".to_string();
     let stack = Stack::start_with(
         &[],
-        EmulatorOptions { read_only_tokens: vec![read_only.clone()], ..Default::default() },
+        EmulatorOptions {
+            read_only_tokens: vec![read_only.clone()],
+            ..Default::default()
+        },
     );
     stack.sample_api("ditto-api", "prod");
     let config = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
-    let run = stack.flarelink_env(&config, &["link-domain"], &[("CLOUDFLARE_API_TOKEN", &read_only)]);
+    let run = stack.flarelink_env(
+        &config,
+        &["link-domain"],
+        &[("CLOUDFLARE_API_TOKEN", &read_only)],
+    );
     run.assert_code(1);
     assert!(run.stderr.contains("10000"), "{}", run.stderr);
-    assert!(run.stderr.contains("SSL and Certificates"), "{}", run.stderr);
-    assert!(!run.stderr.contains(&read_only), "the token leaked: {}", run.stderr);
+    assert!(
+        run.stderr.contains("SSL and Certificates"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains(&read_only),
+        "the token leaked: {}",
+        run.stderr
+    );
     assert!(!run.stdout.contains(&read_only));
 }
 
@@ -53,7 +70,11 @@ fn api_gateway_domain_quota_is_waited_out_and_said() {
     ));
     let run = stack.flarelink(&config, &["link-domain"]);
     run.assert_code(0);
-    assert!(run.stderr.contains("waiting"), "the wait was not said: {}", run.stderr);
+    assert!(
+        run.stderr.contains("waiting"),
+        "the wait was not said: {}",
+        run.stderr
+    );
     assert!(run.stderr.contains("CreateDomainName"), "{}", run.stderr);
     assert_eq!(stack.aws_state()["domains"].as_array().unwrap().len(), 2);
 }

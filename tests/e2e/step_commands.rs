@@ -15,7 +15,11 @@ fn the_step_commands_in_order_do_what_link_domain_does() {
     assert_eq!(early.json()["error"]["kind"], "precondition");
     let early = stack.flarelink(&config, &["custom-domain"]);
     early.assert_code(1);
-    assert!(early.stderr.contains("flarelink certificate"), "{}", early.stderr);
+    assert!(
+        early.stderr.contains("flarelink certificate"),
+        "{}",
+        early.stderr
+    );
     assert_eq!(stack.stats().writes, 0);
 
     for (cmd, steps) in [
@@ -31,9 +35,17 @@ fn the_step_commands_in_order_do_what_link_domain_does() {
         assert_eq!(planned, steps, "{cmd} --dry-run plans only its own step(s)");
         let run = stack.flarelink(&config, &[cmd, "--output", "json"]);
         run.assert_code(0);
-        assert!(run.actions().iter().all(|(_, _, a)| a != "exists"), "{cmd}: {:?}", run.actions());
+        assert!(
+            run.actions().iter().all(|(_, _, a)| a != "exists"),
+            "{cmd}: {:?}",
+            run.actions()
+        );
         let again = stack.flarelink(&config, &[cmd, "--output", "json"]);
-        assert!(again.actions().iter().all(|(_, _, a)| a == "exists"), "{cmd}: {:?}", again.actions());
+        assert!(
+            again.actions().iter().all(|(_, _, a)| a == "exists"),
+            "{cmd}: {:?}",
+            again.actions()
+        );
     }
     assert_linked(&stack, &api);
     let all = stack.flarelink(&config, &["link-domain", "--output", "json"]);

@@ -24,33 +24,61 @@ fn unlink_removes_what_flarelink_made_and_nothing_else() {
 
     let dry = stack.flarelink(&config, &["unlink-domain", "--dry-run", "--output", "json"]);
     dry.assert_code(0);
-    let deletes = dry.actions().iter().filter(|(_, _, a)| a == "delete").count();
+    let deletes = dry
+        .actions()
+        .iter()
+        .filter(|(_, _, a)| a == "delete")
+        .count();
     assert_eq!(deletes, 5, "{:?}", dry.actions());
-    assert_eq!(stack.aws_state()["domains"].as_array().unwrap().len(), 1, "dry-run deleted");
+    assert_eq!(
+        stack.aws_state()["domains"].as_array().unwrap().len(),
+        1,
+        "dry-run deleted"
+    );
 
     let run = stack.flarelink(&config, &["unlink-domain", "--output", "json"]);
     run.assert_code(0);
     let aws = stack.aws_state();
     assert_eq!(aws["certificates"], json!([]), "{aws:#}");
     assert_eq!(aws["domains"], json!([]), "{aws:#}");
-    assert!(stack.live_origin_certs().is_empty(), "origin certificate revoked");
-    let revoked = stack.cf_get(&format!("certificates/{}", origin_before[0]["id"].as_str().unwrap()));
+    assert!(
+        stack.live_origin_certs().is_empty(),
+        "origin certificate revoked"
+    );
+    let revoked = stack.cf_get(&format!(
+        "certificates/{}",
+        origin_before[0]["id"].as_str().unwrap()
+    ));
     assert!(revoked["revoked_at"].is_string(), "{revoked}");
     let names: Vec<String> = stack
         .dns_records()
         .iter()
-        .map(|r| format!("{} {}", r["type"].as_str().unwrap(), r["name"].as_str().unwrap()))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["type"].as_str().unwrap(),
+                r["name"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.contains(&"A www.example.com".to_string()));
     assert!(names.contains(&"TXT example.com".to_string()));
-    assert_eq!(stack.ssl_mode(), "full", "the zone-wide setting is left as is");
+    assert_eq!(
+        stack.ssl_mode(),
+        "full",
+        "the zone-wide setting is left as is"
+    );
 
     // Unlinking again finds nothing to do.
     let writes = stack.stats().writes;
     let again = stack.flarelink(&config, &["unlink-domain", "--output", "json"]);
     again.assert_code(0);
-    assert!(again.actions().iter().all(|(_, _, a)| a == "skip"), "{:?}", again.actions());
+    assert!(
+        again.actions().iter().all(|(_, _, a)| a == "skip"),
+        "{:?}",
+        again.actions()
+    );
     assert_eq!(stack.stats().writes, writes);
 }
 
@@ -71,6 +99,10 @@ emit({})
     let run = stack.flarelink(&config, &["unlink-domain", "--output", "json"]);
     run.assert_code(0);
     let aws = stack.aws_state();
-    assert_eq!(aws["domains"].as_array().unwrap().len(), 1, "foreign domain kept");
+    assert_eq!(
+        aws["domains"].as_array().unwrap().len(),
+        1,
+        "foreign domain kept"
+    );
     assert_eq!(stack.stats().writes, 0);
 }

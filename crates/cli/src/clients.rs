@@ -12,7 +12,7 @@ use flarelink_core::Clouds;
 use crate::progress::Ui;
 
 pub enum Built {
-    Ready(Clouds),
+    Ready(Box<Clouds>),
     /// Dry-run only: what could not be checked, and why.
     Unchecked(Vec<String>),
 }
@@ -107,7 +107,7 @@ pub async fn build(config: &Config, dry_run: bool, ui: Arc<Ui>) -> Result<Built,
     }
     match (cloudflare, aws) {
         (Some(cloudflare), Some(aws)) if unchecked.is_empty() => {
-            Ok(Built::Ready(Clouds { cloudflare, aws }))
+            Ok(Built::Ready(Box::new(Clouds { cloudflare, aws })))
         }
         _ => Ok(Built::Unchecked(unchecked)),
     }

@@ -204,7 +204,8 @@ async fn plan(
         let in_use = existing_domain
             .as_ref()
             .and_then(|d| d.regional_certificate_arn.as_deref());
-        let reuse = acm_import::reusable(&managed_certs, now, in_use).cloned();
+        let reuse =
+            acm_import::reusable(&managed_certs, now, in_use, domain.certificate.key_type).cloned();
         let managed_origin: Vec<ManagedOriginCert> = origin_cert::managed_for(&origin_all, h);
         let orphans = origin_cert::orphans(&managed_origin, &managed_certs);
 
@@ -452,10 +453,30 @@ fn certificate_reports(host: &HostPlan) -> (StepReport, StepReport) {
 
 fn domain_report(host: &HostPlan, d: &DomainDecision, arn: Option<&str>) -> StepReport {
     let h = host.domain.hostname.as_str();
-    let cert = arn
+    let serving = arn
         .map(str::to_string)
-        .or_else(|| host.reuse.as_ref().map(|c| c.arn.clone()))
+        .or_else(|| host.reuse.as_ref().map(|c| c.arn.clone()));
+    let cert = serving
+        .clone()
         .unwrap_or_else(|| "the certificate from step 2".into());
+    let mut report = domain_decision_report(host, d, h, &cert);
+    let retire = acm_import::superseded(&host.managed_certs, serving.as_deref(), h);
+    if !retire.is_empty() {
+        if report.action == Action::Exists {
+            report.action = Action::Change;
+        }
+        for c in retire {
+            report = report.detail(format!(
+                "retire superseded flarelink certificate {} (delete from ACM, revoke origin certificate {})",
+                c.arn,
+                c.origin_cert_id.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    report
+}
+
+fn domain_decision_report(host: &HostPlan, d: &DomainDecision, h: &str, cert: &str) -> StepReport {
     match d {
         DomainDecision::Exists => StepReport::new(
             StepId::CustomDomain,
@@ -847,9 +868,32 @@ async fn apply_host(
             );
             r.applied = true;
         }
+        // The domain now serves `arn`: the certificates it served before are unused.
+        for old in acm_import::superseded(&host.managed_certs, Some(arn), h) {
+            progress.begin(
+                CustomDomain,
+                Some(h),
+                &format!("retiring superseded certificate {}", old.arn),
+            );
+            clouds
+                .aws
+                .acm
+                .delete_certificate(&old.arn)
+                .await
+                .step(AcmImport, h)?;
+            if let Some(id) = &old.origin_cert_id {
+                clouds
+                    .cloudflare
+                    .revoke_origin_certificate(id)
+                    .await
+                    .step(OriginCert, h)?;
+            }
+            r.applied = true;
+        }
         progress.end(&r);
+        let changed = r.applied;
         steps.push(r);
-        if decision != &DomainDecision::Exists {
+        if changed {
             fault(options, CustomDomain)?;
         }
     }

@@ -90,8 +90,10 @@ mod tests {
         ManagedCertificate {
             arn: "arn:aws:acm:us-east-1:123456789012:certificate/x".into(),
             origin_cert_id: origin.map(str::to_string),
+            not_before: None,
             not_after: None,
             status: Some("ISSUED".into()),
+            key_algorithm: None,
             covers: true,
             in_use_by: vec![],
         }
