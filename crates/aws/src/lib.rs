@@ -9,6 +9,7 @@
 
 mod acm;
 mod apigateway;
+pub mod cognito;
 mod config;
 mod error;
 mod errors;
@@ -59,11 +60,12 @@ pub struct WaitNotice {
 
 pub type WaitObserver = Arc<dyn Fn(WaitNotice) + Send + Sync>;
 
-/// ACM and API Gateway clients sharing one SDK configuration.
+/// ACM, API Gateway and Cognito clients sharing one SDK configuration.
 #[derive(Clone)]
 pub struct AwsClients {
     pub acm: Acm,
     pub apigateway: ApiGateway,
+    pub cognito: cognito::Cognito,
     region: String,
     sdk_config: aws_types::SdkConfig,
 }
@@ -84,6 +86,7 @@ impl AwsClients {
                     observer: None,
                 },
             },
+            cognito: cognito::Cognito::new(&loaded.sdk),
             region: loaded.region,
             sdk_config: loaded.sdk,
         })

@@ -3,6 +3,7 @@
 pub(crate) mod apis;
 pub(crate) mod domains;
 pub(crate) mod mappings;
+pub(crate) mod provision;
 
 use aws_sdk_apigateway::types::EndpointConfiguration;
 

@@ -1,0 +1,1 @@
+//! API Gateway provisioning (REST API, resources, methods, integrations, authorizers, deployments): being written.
