@@ -7,10 +7,13 @@
 //! you do not have access to it. Please contact support if using a multi-user organization."
 //! (quoted in public write-ups and Cloudflare's troubleshooting docs).
 //!
+//! Seen in public bug reports: revoking twice answers 1014 "Certificate already revoked", and an
+//! unknown id 1101 "Failed to read certificate from database" (the HTTP status, 404 here, is a
+//! guess).
+//!
 //! Approximated (Cloudflare does not document them): the codes for a malformed CSR (1002), a CSR
-//! whose key does not match `request_type` (1002), a syntactically invalid hostname (1004), an
-//! unknown certificate (404, 1003), revoking twice (400, 1001); and `revoked_at` being kept on a
-//! revoked certificate's `GET`.
+//! whose key does not match `request_type` (1002), a syntactically invalid hostname (1004); and
+//! `revoked_at` being kept on a revoked certificate's `GET`.
 
 use std::sync::Arc;
 
@@ -203,8 +206,8 @@ pub async fn list(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -
 fn not_found(id: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        1003,
-        format!("Certificate not found: {id}"),
+        1101,
+        format!("Failed to read certificate from database: {id}"),
     )
 }
 
@@ -226,10 +229,7 @@ pub async fn revoke(State(state): State<Arc<AppState>>, Path(id): Path<String>) 
         .find(|c| c.id == id)
         .ok_or_else(|| not_found(&id))?;
     if cert.revoked_at.is_some() {
-        return Err(ApiError::bad_request(
-            1001,
-            format!("Certificate {id} is already revoked"),
-        ));
+        return Err(ApiError::bad_request(1014, "Certificate already revoked"));
     }
     let now = Utc::now();
     cert.revoked_at = Some(now);

@@ -199,10 +199,10 @@ async fn list_get_and_revoke() {
     assert!(g.expect_ok()["revoked_at"].is_string());
     call(&emu, Method::DELETE, &format!("certificates/{id1}"), None)
         .await
-        .expect_error(400, 1001);
+        .expect_error(400, 1014);
     call(&emu, Method::GET, "certificates/12345", None)
         .await
-        .expect_error(404, 1003);
+        .expect_error(404, 1101);
     emu.shutdown().await;
 }
 
