@@ -68,7 +68,9 @@ async fn run(cli: Cli) -> u8 {
         cloudflare_api_base: std::env::var(API_BASE_ENV).ok().filter(|v| !v.is_empty()),
         hostnames: args.hostnames.clone(),
     };
-    let config = match Config::load(&cli.global.config, &overrides) {
+    let config = match Config::load(&cli.global.config, &overrides)
+        .and_then(|c| c.require_domains().map(|()| c))
+    {
         Ok(c) => c,
         Err(e) => return report_config_errors(&e, human),
     };

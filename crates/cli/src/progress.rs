@@ -89,10 +89,6 @@ impl Progress for Ui {
         self.status(format!("{}  {message} …", prefix(step, hostname)));
     }
 
-    fn wait(&self, step: StepId, hostname: Option<&str>, message: &str) {
-        self.notice(format!("{}  waiting: {message}", prefix(step, hostname)));
-    }
-
     fn end(&self, report: &StepReport) {
         if !self.human {
             return;

@@ -665,7 +665,8 @@ async fn apply(
         Ok::<_, Error>(out)
     };
     let (ssl_result, host_results) = tokio::join!(ssl_fut, hosts_fut);
-    // Report whatever did happen before surfacing an error.
+    // The SSL change runs to completion beside the hostnames; a hostname's error wins. Steps that
+    // settled before an error were already shown through `progress`.
     let host_results = host_results?;
     for (steps, summary, warnings) in host_results {
         report.steps.extend(steps);

@@ -193,11 +193,10 @@ impl RunReport {
 }
 
 /// Progress as a run goes; the CLI draws it (spinner on a terminal, plain lines otherwise).
+/// Waits for AWS quotas reach the CLI directly from the AWS client (`flarelink_aws::WaitNotice`).
 pub trait Progress: Send + Sync {
     /// A step starts doing something remote.
     fn begin(&self, step: StepId, hostname: Option<&str>, message: &str);
-    /// A step waits (e.g. out an AWS quota); say why and for how long.
-    fn wait(&self, step: StepId, hostname: Option<&str>, message: &str);
     /// A step is settled.
     fn end(&self, report: &StepReport);
 }
@@ -207,6 +206,5 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {
     fn begin(&self, _: StepId, _: Option<&str>, _: &str) {}
-    fn wait(&self, _: StepId, _: Option<&str>, _: &str) {}
     fn end(&self, _: &StepReport) {}
 }

@@ -13,6 +13,71 @@ pub struct ConfigFile {
     pub retry: RetrySection,
     #[serde(default, rename = "domain")]
     pub domains: Vec<DomainSection>,
+    /// The guide's Cognito setup (`flarelink provision`).
+    pub cognito: Option<CognitoSection>,
+    /// The guide's REST API (`flarelink provision`).
+    pub api: Option<ApiSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CognitoSection {
+    /// User pool name (found by name; must be unique in the region).
+    pub user_pool: String,
+    /// App client name.
+    pub app_client: String,
+    /// Hosted-UI domain prefix: `<prefix>.auth.<region>.amazoncognito.com`.
+    pub domain_prefix: String,
+    /// OAuth callback URLs (the guide's is https://example.com).
+    #[serde(default)]
+    pub callback_urls: Vec<String>,
+    #[serde(default)]
+    pub logout_urls: Vec<String>,
+    /// Also allow USER_PASSWORD_AUTH (SRP is always allowed).
+    #[serde(default)]
+    pub allow_user_password_auth: bool,
+    /// Keep the implicit grant the guide uses (`response_type=token`); default true.
+    pub implicit_flow: Option<bool>,
+    /// Cognito's deletion protection on the pool; default true.
+    pub deletion_protection: Option<bool>,
+    #[serde(default)]
+    pub password_policy: PasswordPolicySection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicySection {
+    pub min_length: Option<u32>,
+    pub require_uppercase: Option<bool>,
+    pub require_lowercase: Option<bool>,
+    pub require_numbers: Option<bool>,
+    pub require_symbols: Option<bool>,
+    pub temporary_password_validity_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSection {
+    /// REST API name (found by name; flarelink creates it REGIONAL).
+    pub name: String,
+    /// Stage to deploy to.
+    pub stage: String,
+    /// Routes; when absent, the guide's `GET /ditto` → PokeAPI behind Cognito.
+    #[serde(default, rename = "route")]
+    pub routes: Vec<RouteSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    /// Resource path, e.g. `/ditto` or `/pokemon/{name}`.
+    pub path: String,
+    /// HTTP method: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY.
+    pub method: String,
+    /// The HTTP upstream the route proxies to.
+    pub upstream: String,
+    /// `cognito` (default) or `none`.
+    pub auth: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,9 +114,10 @@ pub struct RetrySection {
 #[serde(deny_unknown_fields)]
 pub struct DomainSection {
     pub hostname: String,
-    /// REST API name or id.
-    pub rest_api: String,
-    pub stage: String,
+    /// REST API name or id; defaults to `[api].name`.
+    pub rest_api: Option<String>,
+    /// Defaults to `[api].stage`.
+    pub stage: Option<String>,
     #[serde(default)]
     pub base_path: Option<String>,
     #[serde(default)]

@@ -5,9 +5,11 @@
 mod error;
 mod file;
 pub mod names;
+pub mod provision;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use file::ConfigFile;
+pub use provision::{ApiConfig, CognitoConfig, PasswordPolicy, Route, RouteAuth};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -117,6 +119,8 @@ pub struct Config {
     pub profile: Option<String>,
     pub retry: RetryPolicy,
     pub domains: Vec<Domain>,
+    pub cognito: Option<CognitoConfig>,
+    pub api: Option<ApiConfig>,
 }
 
 /// What the command line and environment add to the file.
@@ -174,6 +178,7 @@ fn validate(
     overrides: &Overrides,
 ) -> Result<Config, ConfigErrors> {
     let mut errors = Vec::new();
+    let mut errors_extra = Vec::new();
     let mut push = |field: &str, value: &str, (problem, fix): (String, String)| {
         errors.push(ConfigError::new(field, value, problem, fix));
     };
@@ -342,16 +347,14 @@ fn validate(
         );
     }
 
-    if file.domains.is_empty() {
-        push(
-            "domain",
-            "",
-            (
-                "no [[domain]] entries".into(),
-                "add a [[domain]] table with hostname, rest_api and stage".into(),
-            ),
-        );
-    }
+    let cognito = file
+        .cognito
+        .as_ref()
+        .map(|c| provision::validate_cognito(c, &mut errors_extra));
+    let api = file
+        .api
+        .as_ref()
+        .map(|a| provision::validate_api(a, cognito.is_some(), &mut errors_extra));
 
     let mut seen = BTreeSet::new();
     let mut domains = Vec::new();
@@ -396,19 +399,31 @@ fn validate(
                 ),
             );
         }
-        let rest_api = d.rest_api.trim().to_string();
+        let rest_api = d
+            .rest_api
+            .clone()
+            .or_else(|| file.api.as_ref().map(|a| a.name.clone()))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         if rest_api.is_empty() {
             push(
                 &field("rest_api"),
-                &d.rest_api,
+                d.rest_api.as_deref().unwrap_or(""),
                 (
                     "is empty".into(),
-                    "name the REST API (its name or its 10-character id)".into(),
+                    "name the REST API (its name or its 10-character id), or add an [api] section"
+                        .into(),
                 ),
             );
         }
-        if let Err(e) = names::check_stage(&d.stage) {
-            push(&field("stage"), &d.stage, e);
+        let stage = d
+            .stage
+            .clone()
+            .or_else(|| file.api.as_ref().map(|a| a.stage.clone()))
+            .unwrap_or_default();
+        if let Err(e) = names::check_stage(&stage) {
+            push(&field("stage"), &stage, e);
         }
         let base_path = match names::normalize_base_path(d.base_path.as_deref()) {
             Ok(bp) => bp,
@@ -446,7 +461,7 @@ fn validate(
         domains.push(Domain {
             hostname,
             rest_api,
-            stage: d.stage.clone(),
+            stage,
             base_path,
             certificate: CertificateSpec {
                 key_type,
@@ -484,6 +499,7 @@ fn validate(
         domains.retain(|d| wanted.contains(&d.hostname));
     }
 
+    errors.extend(errors_extra);
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
@@ -500,7 +516,51 @@ fn validate(
             request_timeout: Duration::from_secs(timeout),
         },
         domains,
+        cognito,
+        api,
     })
+}
+
+impl Config {
+    /// `link-domain` and its steps need at least one `[[domain]]`.
+    pub fn require_domains(&self) -> Result<(), ConfigErrors> {
+        if self.domains.is_empty() {
+            return Err(ConfigError::new(
+                "domain",
+                "",
+                "no [[domain]] entries",
+                "add a [[domain]] table with hostname, rest_api and stage",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// `provision` needs an `[api]` section (and `[cognito]` for Cognito routes, checked at load).
+    pub fn require_api(&self) -> Result<&ApiConfig, ConfigErrors> {
+        self.api.as_ref().ok_or_else(|| {
+            ConfigError::new(
+                "api",
+                "",
+                "no [api] section",
+                "add [api] with name and stage (and [cognito]); see the commented config.toml",
+            )
+            .into()
+        })
+    }
+
+    /// Commands that sign in need a `[cognito]` section.
+    pub fn require_cognito(&self) -> Result<&CognitoConfig, ConfigErrors> {
+        self.cognito.as_ref().ok_or_else(|| {
+            ConfigError::new(
+                "cognito",
+                "",
+                "no [cognito] section",
+                "add [cognito] with user_pool, app_client, domain_prefix and callback_urls",
+            )
+            .into()
+        })
+    }
 }
 
 /// The Cloudflare token from the environment, checked for the mistakes that would otherwise

@@ -155,3 +155,84 @@ fn origin_ca_roots_must_be_readable_pem() {
     let e = Config::from_toml(&text, &dir, &Overrides::default()).unwrap_err();
     assert_eq!(e.0[0].field, "cloudflare.origin_ca_roots[0]");
 }
+
+const PROVISION: &str = r#"
+[cloudflare]
+zone = "example.com"
+
+[aws]
+region = "us-east-1"
+
+[cognito]
+user_pool = "APIgatewayUserPool"
+app_client = "APIgatewayUserPoolClient"
+domain_prefix = "apigatewayauthonetwothree"
+callback_urls = ["https://example.com"]
+
+[api]
+name = "ditto-api"
+stage = "prod"
+
+[[domain]]
+hostname = "api.example.com"
+"#;
+
+#[test]
+fn provisioning_sections_default_to_the_guide() {
+    let c = load(PROVISION).unwrap();
+    let cognito = c.cognito.as_ref().unwrap();
+    assert!(
+        cognito.implicit_flow,
+        "the guide's implicit flow is kept by default"
+    );
+    assert!(cognito.deletion_protection);
+    assert!(!cognito.allow_user_password_auth);
+    assert_eq!(cognito.password_policy.min_length, 8);
+    let api = c.api.as_ref().unwrap();
+    assert_eq!(api.routes, provision::default_routes());
+    assert_eq!(api.routes[0].path, "/ditto");
+    assert_eq!(api.routes[0].auth, RouteAuth::Cognito);
+    // A domain without rest_api/stage takes them from [api].
+    assert_eq!(c.domains[0].rest_api, "ditto-api");
+    assert_eq!(c.domains[0].stage, "prod");
+}
+
+#[test]
+fn provisioning_bad_input_names_each_field() {
+    let text = PROVISION
+        .replace("apigatewayauthonetwothree", "My_AWS_Prefix")
+        .replace("https://example.com", "http://example.com")
+        .replace(
+            "stage = \"prod\"\n",
+            "stage = \"prod\"\n[[api.route]]\npath = \"/ditto\"\nmethod = \"FETCH\"\nupstream = \"https://x.example\"\nauth = \"iam\"\n[[api.route]]\npath = \"/ditto\"\nmethod = \"fetch\"\nupstream = \"https://x.example\"\n",
+        );
+    let f = fields(&text);
+    for want in [
+        "cognito.domain_prefix",
+        "cognito.callback_urls[0]",
+        "api.route[0].method",
+        "api.route[0].auth",
+        "api.route[1].path",
+    ] {
+        assert!(f.iter().any(|x| x == want), "missing {want} in {f:?}");
+    }
+}
+
+#[test]
+fn cognito_routes_need_a_cognito_section() {
+    let text = PROVISION.replace(
+        "[cognito]\nuser_pool = \"APIgatewayUserPool\"\napp_client = \"APIgatewayUserPoolClient\"\ndomain_prefix = \"apigatewayauthonetwothree\"\ncallback_urls = [\"https://example.com\"]\n",
+        "",
+    );
+    let e = load(&text).unwrap_err();
+    assert_eq!(e.0[0].field, "api.route");
+    assert!(load(&text.replace("stage = \"prod\"\n", "stage = \"prod\"\n[[api.route]]\npath = \"/open\"\nmethod = \"GET\"\nupstream = \"https://x.example\"\nauth = \"none\"\n")).is_ok());
+}
+
+#[test]
+fn domains_are_required_only_where_used() {
+    let text = PROVISION.replace("[[domain]]\nhostname = \"api.example.com\"\n", "");
+    let c = load(&text).unwrap();
+    assert!(c.require_domains().is_err());
+    assert!(c.require_api().is_ok());
+}
