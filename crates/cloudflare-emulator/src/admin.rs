@@ -4,6 +4,7 @@
 //! - `GET state` → zones, certificates (public parts only), DNS records, settings, faults
 //! - `POST faults` → `{"status":429|5xx,"count":N,"retry_after":secs?,"path_contains":"..."?}`
 //!   makes the next N matching Cloudflare-route requests fail
+//! - `POST latency` → `{"ms": N}`: delay every Cloudflare-route answer (benchmarks)
 //! - `POST reset` → forget certificates, DNS records, faults, counters; restore SSL modes
 
 use std::sync::Arc;
@@ -93,6 +94,22 @@ pub async fn add_fault(State(state): State<Arc<AppState>>, body: Bytes) -> Respo
         path_contains,
     });
     Json(json!({"faults": data.faults})).into_response()
+}
+
+/// `POST latency` `{"ms": N}`: every Cloudflare-route answer waits N ms (0 turns it off), so a
+/// benchmark on loopback can show how many round trips a command waits for in sequence.
+pub async fn set_latency(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let ms = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.as_object().filter(|o| o.len() == 1)?.get("ms")?.as_u64())
+        .filter(|ms| *ms <= 10_000);
+    match ms {
+        Some(ms) => {
+            state.set_latency_ms(ms);
+            Json(json!({"latency_ms": ms})).into_response()
+        }
+        None => bad("body must be {\"ms\": <0..=10000>}"),
+    }
 }
 
 pub async fn reset(State(state): State<Arc<AppState>>) -> Json<Value> {

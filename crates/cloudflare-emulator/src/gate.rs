@@ -60,6 +60,10 @@ pub async fn gate(State(state): State<Arc<AppState>>, mut req: Request, next: Ne
     }
     let write = is_write(&method);
     state.count_request(write);
+    let latency = state.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
 
     let resp = if let Some(fault) = take_fault(&state, &path) {
         fault.into_response()

@@ -157,6 +157,7 @@ pub fn router(state: Arc<state::AppState>) -> Router {
         .route("/__emulator/state", get(admin::dump))
         .route("/__emulator/faults", post(admin::add_fault))
         .route("/__emulator/reset", post(admin::reset))
+        .route("/__emulator/latency", post(admin::set_latency))
         .fallback(|uri: axum::http::Uri| async move { envelope::ApiError::no_route(uri.path()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -105,6 +105,8 @@ pub struct AppState {
     requests: AtomicU64,
     writes: AtomicU64,
     successful_writes: AtomicU64,
+    /// Added before every Cloudflare-route answer (benchmarks: a real API is ~50–150 ms away).
+    latency_ms: AtomicU64,
     pub tokens: HashSet<String>,
     pub read_only_tokens: HashSet<String>,
     pub ca: EmulatorCa,
@@ -139,6 +141,7 @@ impl AppState {
             requests: AtomicU64::new(0),
             writes: AtomicU64::new(0),
             successful_writes: AtomicU64::new(0),
+            latency_ms: AtomicU64::new(0),
             tokens,
             read_only_tokens,
             ca,
@@ -150,6 +153,14 @@ impl AppState {
     pub fn data(&self) -> MutexGuard<'_, Data> {
         // A panic while holding the lock leaves plain data behind; keep serving.
         self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn latency(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.latency_ms.load(Ordering::SeqCst))
+    }
+
+    pub fn set_latency_ms(&self, ms: u64) {
+        self.latency_ms.store(ms, Ordering::SeqCst);
     }
 
     pub fn count_request(&self, is_write: bool) {
