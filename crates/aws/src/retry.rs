@@ -1,6 +1,7 @@
-//! Waiting out API Gateway's hard per-account quota on domain-name calls.
+//! Waiting out API Gateway's hard per-account quotas on a few control-plane calls.
 //!
-//! CreateDomainName, UpdateDomainName and DeleteDomainName allow one call per 30 s per account.
+//! CreateDomainName, UpdateDomainName and DeleteDomainName allow one call per 30 s per account;
+//! so does DeleteRestApi; CreateDeployment one per 5 s; CreateRestApi (regional) one per 3 s.
 //! Throttled calls answer `TooManyRequestsException`, whose `retryAfterSeconds` member the SDK
 //! binds from the `Retry-After` header. The SDK's standard retry would treat that answer as an
 //! ordinary throttle: a few attempts with exponential backoff of a second or two, which cannot
@@ -26,7 +27,8 @@ use rand::Rng;
 
 use crate::{errors, Error, WaitNotice, WaitObserver};
 
-/// The wait when a throttled answer carries no usable `Retry-After`: the quota's window.
+/// The wait when a throttled domain-name call carries no usable `Retry-After`: the quota's
+/// window. Other operations wait their own window (see [`quota_of`]).
 pub(crate) const DEFAULT_QUOTA_WAIT: Duration = Duration::from_secs(30);
 /// Never wait longer than this for one `Retry-After`, whatever the header says.
 const MAX_QUOTA_WAIT: Duration = Duration::from_secs(300);
@@ -91,6 +93,30 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(seconds).min(MAX_QUOTA_WAIT))
 }
 
+/// The quota an operation waits out: how to name it, and its window (the wait when AWS sends no
+/// usable `Retry-After`). Domain-name calls are the default.
+fn quota_of(operation: &str) -> (&'static str, Duration) {
+    match operation {
+        "CreateRestApi" => (
+            "API Gateway allows one CreateRestApi per 3 s per account (regional APIs)",
+            Duration::from_secs(3),
+        ),
+        "CreateDeployment" => (
+            "API Gateway allows one CreateDeployment per 5 s per account",
+            Duration::from_secs(5),
+        ),
+        "DeleteRestApi" => (
+            "API Gateway allows one DeleteRestApi per 30 s per account",
+            Duration::from_secs(30),
+        ),
+        _ => (
+            "API Gateway allows one CreateDomainName/UpdateDomainName/DeleteDomainName per 30 s \
+             per account",
+            DEFAULT_QUOTA_WAIT,
+        ),
+    }
+}
+
 fn jitter() -> Duration {
     Duration::from_millis(rand::rng().random_range(100..=900))
 }
@@ -115,19 +141,16 @@ where
                     return Err(error);
                 }
                 waits += 1;
-                let asked = retry_after.unwrap_or(DEFAULT_QUOTA_WAIT);
+                let (quota, window) = quota_of(operation);
+                let asked = retry_after.unwrap_or(window);
                 let wait = asked + jitter();
                 let asked_text = match retry_after {
                     Some(d) => format!("Retry-After: {} s", format_secs(d)),
-                    None => format!(
-                        "no Retry-After, assuming {} s",
-                        DEFAULT_QUOTA_WAIT.as_secs()
-                    ),
+                    None => format!("no Retry-After, assuming {} s", window.as_secs()),
                 };
                 let reason = format!(
-                    "API Gateway allows one CreateDomainName/UpdateDomainName/DeleteDomainName \
-                     per 30 s per account ({THROTTLE_CODE}, {asked_text}); waiting {} s before \
-                     retry {waits} of {}",
+                    "{quota} ({THROTTLE_CODE}, {asked_text}); waiting {} s before retry {waits} \
+                     of {}",
                     format_secs(wait),
                     policy.max_waits
                 );
@@ -197,7 +220,7 @@ where
     }
 
     fn name(&self) -> &'static str {
-        "flarelink: API Gateway domain-name quota is waited out by the caller"
+        "flarelink: an API Gateway hard quota is waited out by the caller"
     }
 
     fn priority(&self) -> RetryClassifierPriority {
@@ -318,6 +341,48 @@ mod tests {
         .unwrap_err();
         assert_eq!(calls, 1);
         assert_eq!(err.kind, ErrorKind::Throttled);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_quotas_wait_their_own_window_and_name_themselves() {
+        for (operation, window) in [
+            ("CreateRestApi", Duration::from_secs(3)),
+            ("CreateDeployment", Duration::from_secs(5)),
+            ("DeleteRestApi", Duration::from_secs(30)),
+        ] {
+            let notices = Arc::new(Mutex::new(Vec::new()));
+            let seen = Arc::clone(&notices);
+            let policy = QuotaPolicy {
+                max_waits: 1,
+                observer: Some(Arc::new(move |n: WaitNotice| seen.lock().unwrap().push(n))),
+            };
+            let mut calls = 0;
+            let out = with_quota_waits(operation, &policy, || {
+                calls += 1;
+                let n = calls;
+                async move {
+                    if n == 1 {
+                        Err(throttled(None))
+                    } else {
+                        Ok(())
+                    }
+                }
+            })
+            .await;
+            assert!(out.is_ok());
+            let notices = notices.lock().unwrap();
+            assert_eq!(notices.len(), 1);
+            let n = &notices[0];
+            assert_eq!(n.operation, operation);
+            assert!(n.wait >= window && n.wait < window + Duration::from_secs(1));
+            assert!(n.reason.contains(operation), "{}", n.reason);
+            assert!(
+                n.reason
+                    .contains(&format!("no Retry-After, assuming {} s", window.as_secs())),
+                "{}",
+                n.reason
+            );
+        }
     }
 
     #[tokio::test]
