@@ -102,6 +102,42 @@ fn iam_requirement(operation: &str, region: &str) -> Option<String> {
         }
         "GetRestApis" => format!("apigateway:GET on arn:aws:apigateway:{region}::/restapis"),
         "GetRestApi" => format!("apigateway:GET on arn:aws:apigateway:{region}::/restapis/*"),
+        // Provisioning a REST API (resources, methods, integrations, authorizers, deployments).
+        "CreateRestApi" => format!("apigateway:POST on arn:aws:apigateway:{region}::/restapis"),
+        "DeleteRestApi" => {
+            format!("apigateway:DELETE on arn:aws:apigateway:{region}::/restapis/*")
+        }
+        "GetResources" | "GetMethod" | "GetIntegration" => format!(
+            "apigateway:GET on arn:aws:apigateway:{region}::/restapis/*/resources and \
+             arn:aws:apigateway:{region}::/restapis/*/resources/*"
+        ),
+        "CreateResource" => {
+            format!("apigateway:POST on arn:aws:apigateway:{region}::/restapis/*/resources/*")
+        }
+        "PutMethod" | "PutIntegration" => format!(
+            "apigateway:PUT on arn:aws:apigateway:{region}::/restapis/*/resources/*/methods/*"
+        ),
+        "UpdateMethod" => format!(
+            "apigateway:PATCH on arn:aws:apigateway:{region}::/restapis/*/resources/*/methods/*"
+        ),
+        "DeleteMethod" => format!(
+            "apigateway:DELETE on arn:aws:apigateway:{region}::/restapis/*/resources/*/methods/*"
+        ),
+        "GetAuthorizers" => {
+            format!("apigateway:GET on arn:aws:apigateway:{region}::/restapis/*/authorizers")
+        }
+        "CreateAuthorizer" => {
+            format!("apigateway:POST on arn:aws:apigateway:{region}::/restapis/*/authorizers")
+        }
+        "UpdateAuthorizer" => {
+            format!("apigateway:PATCH on arn:aws:apigateway:{region}::/restapis/*/authorizers/*")
+        }
+        "CreateDeployment" => {
+            format!("apigateway:POST on arn:aws:apigateway:{region}::/restapis/*/deployments")
+        }
+        "GetDeployment" => {
+            format!("apigateway:GET on arn:aws:apigateway:{region}::/restapis/*/deployments/*")
+        }
         "GetStage" => {
             format!("apigateway:GET on arn:aws:apigateway:{region}::/restapis/*/stages/*")
         }
@@ -123,7 +159,23 @@ fn is_domain_quota_operation(operation: &str) -> bool {
     )
 }
 
+/// API Gateway's hard quotas on provisioning calls, waited out in `crate::retry`.
+fn rest_api_quota(operation: &str) -> Option<&'static str> {
+    match operation {
+        "CreateRestApi" => Some("once per 3 seconds (regional APIs)"),
+        "CreateDeployment" => Some("once per 5 seconds"),
+        "DeleteRestApi" => Some("once per 30 seconds"),
+        _ => None,
+    }
+}
+
 fn throttled_hint(operation: &str) -> String {
+    if let Some(quota) = rest_api_quota(operation) {
+        return format!(
+            "API Gateway allows {operation} {quota} per account (a quota AWS does not raise); \
+             another tool or run may be using it: wait a little and run again"
+        );
+    }
     if is_domain_quota_operation(operation) {
         "API Gateway allows CreateDomainName, UpdateDomainName and DeleteDomainName once per 30 \
          seconds per account (a quota AWS does not raise); another tool or run may be using it: \
@@ -154,6 +206,79 @@ fn limit_hint(operation: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provisioning_hints_name_the_iam_action_and_the_quota() {
+        for (op, need) in [
+            (
+                "CreateRestApi",
+                "apigateway:POST on arn:aws:apigateway:REGION::/restapis",
+            ),
+            (
+                "DeleteRestApi",
+                "apigateway:DELETE on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "GetResources",
+                "apigateway:GET on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "CreateResource",
+                "apigateway:POST on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "PutMethod",
+                "apigateway:PUT on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "PutIntegration",
+                "apigateway:PUT on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "UpdateMethod",
+                "apigateway:PATCH on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "DeleteMethod",
+                "apigateway:DELETE on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "GetAuthorizers",
+                "apigateway:GET on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "CreateAuthorizer",
+                "apigateway:POST on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "UpdateAuthorizer",
+                "apigateway:PATCH on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "CreateDeployment",
+                "apigateway:POST on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+            (
+                "GetDeployment",
+                "apigateway:GET on arn:aws:apigateway:REGION::/restapis/*",
+            ),
+        ] {
+            let hint = error(op, ErrorKind::AccessDenied).hint().unwrap();
+            assert!(hint.contains(need), "{op}: {hint}");
+        }
+        for (op, quota) in [
+            ("CreateRestApi", "3 seconds"),
+            ("CreateDeployment", "5 seconds"),
+            ("DeleteRestApi", "30 seconds"),
+        ] {
+            let hint = error(op, ErrorKind::Throttled).hint().unwrap();
+            assert!(hint.contains(op) && hint.contains(quota), "{op}: {hint}");
+        }
+        let h = error("CreateResource", ErrorKind::Throttled)
+            .hint()
+            .unwrap();
+        assert!(h.contains("10 requests per second"), "{h}");
+    }
 
     fn error(operation: &'static str, kind: ErrorKind) -> Error {
         Error {
