@@ -17,6 +17,9 @@ mod retry;
 mod types;
 
 pub use apigateway::mappings::NO_BASE_PATH;
+pub use apigateway::provision::{
+    Authorizer, Deployment, Integration, Method, MethodAuth, Resource, AUTHORIZATION_HEADER,
+};
 pub use error::{Error, ErrorKind};
 pub use types::*;
 
