@@ -13,6 +13,7 @@ mod common;
 mod config;
 mod domains;
 mod mappings;
+mod provision;
 mod quota;
 mod stub;
 
@@ -80,6 +81,35 @@ fn main() -> std::process::ExitCode {
         common::trial(
             "config::no_credentials_is_a_credentials_error_quickly",
             config::no_credentials_is_a_credentials_error_quickly,
+        ),
+        common::trial(
+            "provision::guide_api_step_by_step",
+            provision::guide_api_step_by_step,
+        ),
+        common::trial(
+            "provision::resources_with_several_methods",
+            provision::resources_with_several_methods,
+        ),
+        common::trial(
+            "provision::switch_method_auth_in_place",
+            provision::switch_method_auth_in_place,
+        ),
+        common::trial(
+            "provision::update_authorizer_in_place",
+            provision::update_authorizer_in_place,
+        ),
+        common::trial(
+            "provision::get_resources_follows_pages_and_reads_bare_methods",
+            provision::get_resources_follows_pages_and_reads_bare_methods,
+        ),
+        common::trial("provision::delete_rest_api", provision::delete_rest_api),
+        common::trial(
+            "provision::quota_limited_calls_wait_out_throttles",
+            provision::quota_limited_calls_wait_out_throttles,
+        ),
+        common::trial(
+            "provision::quota_budget_spent_is_throttled_with_a_hint",
+            provision::quota_budget_spent_is_throttled_with_a_hint,
         ),
     ];
     let tests: Vec<Trial> = tests;
