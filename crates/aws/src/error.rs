@@ -18,6 +18,9 @@ pub enum ErrorKind {
     /// No answer (timeout, connection failure, 5xx) after retries.
     Transport,
     Other,
+    /// A Cognito user pool refused a sign-in (wrong password, user disabled or not confirmed,
+    /// auth flow not enabled on the app client). Not a problem with the AWS credentials.
+    NotAuthorized,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +54,7 @@ impl Error {
             ErrorKind::LimitExceeded => Some(limit_hint(self.operation)),
             ErrorKind::Transport => Some(TRANSPORT_HINT.to_string()),
             ErrorKind::Config => Some(CONFIG_HINT.to_string()),
+            ErrorKind::NotAuthorized => Some(not_authorized_hint(self.code.as_deref())),
             ErrorKind::NotFound
             | ErrorKind::Conflict
             | ErrorKind::BadRequest
@@ -141,11 +145,18 @@ fn iam_requirement(operation: &str, region: &str) -> Option<String> {
         "GetStage" => {
             format!("apigateway:GET on arn:aws:apigateway:{region}::/restapis/*/stages/*")
         }
+        op if is_cognito_operation(op) => return cognito_iam_requirement(op, region),
         _ => return None,
     })
 }
 
 fn access_denied_hint(operation: &str, region: &str) -> String {
+    if is_cognito_public_operation(operation) {
+        return format!(
+            "{operation} is a public Cognito API (no IAM permission applies): the request was \
+             refused before reaching the user pool, e.g. by an AWS WAF web ACL on the user pool"
+        );
+    }
     match iam_requirement(operation, region) {
         Some(need) => format!("grant the AWS principal {need}"),
         None => format!("grant the AWS principal the IAM permission for {operation}"),
@@ -181,6 +192,11 @@ fn throttled_hint(operation: &str) -> String {
          seconds per account (a quota AWS does not raise); another tool or run may be using it: \
          wait a minute and run again"
             .to_string()
+    } else if is_cognito_operation(operation) {
+        "Cognito is rate-limiting this account's requests (user-pool operations have per-category \
+         quotas, e.g. UserCreation, UserAuthentication, UserPoolRead); wait a little and run \
+         again, or request a higher quota in Service Quotas"
+            .to_string()
     } else if operation.contains("Certificate") {
         "ACM is rate-limiting this account's requests; wait a little and run again".to_string()
     } else {
@@ -191,6 +207,12 @@ fn throttled_hint(operation: &str) -> String {
 }
 
 fn limit_hint(operation: &str) -> String {
+    if is_cognito_operation(operation) {
+        return "a Cognito limit was reached: a resource quota (e.g. user pools per account, app \
+                clients per user pool) — remove unused ones or request more in Service Quotas — \
+                or, for sign-in and password calls, too many attempts: wait and try again"
+            .to_string();
+    }
     if operation.contains("Certificate") {
         "ACM allows 2,500 imported certificates per account and region (and 5,000 imports a \
          year): delete imported certificates nothing uses, or request a higher quota in \
@@ -200,6 +222,76 @@ fn limit_hint(operation: &str) -> String {
         "an API Gateway quota is exhausted (e.g. custom domain names per region): remove unused \
          resources or request a higher quota in Service Quotas"
             .to_string()
+    }
+}
+
+/// Cognito user-pool operations flarelink calls (service `cognito-idp`).
+const COGNITO_OPERATIONS: &[&str] = &[
+    "ListUserPools",
+    "DescribeUserPool",
+    "CreateUserPool",
+    "UpdateUserPool",
+    "ListUserPoolClients",
+    "DescribeUserPoolClient",
+    "CreateUserPoolClient",
+    "UpdateUserPoolClient",
+    "DescribeUserPoolDomain",
+    "CreateUserPoolDomain",
+    "DeleteUserPoolDomain",
+    "AdminCreateUser",
+    "AdminSetUserPassword",
+    "AdminConfirmSignUp",
+    "AdminGetUser",
+    "AdminDeleteUser",
+    "SignUp",
+    "InitiateAuth",
+    "RespondToAuthChallenge",
+];
+
+/// Cognito operations that are not IAM-authorized (a client id, not AWS credentials, names
+/// the user pool).
+fn is_cognito_public_operation(operation: &str) -> bool {
+    matches!(
+        operation,
+        "SignUp" | "InitiateAuth" | "RespondToAuthChallenge"
+    )
+}
+
+fn is_cognito_operation(operation: &str) -> bool {
+    COGNITO_OPERATIONS.contains(&operation)
+}
+
+/// The IAM action (and resource) a Cognito operation needs.
+fn cognito_iam_requirement(operation: &str, region: &str) -> Option<String> {
+    let pools = format!("arn:aws:cognito-idp:{region}:ACCOUNT_ID:userpool/*");
+    Some(match operation {
+        // Neither names a user pool: IAM allows them on "*" only.
+        "ListUserPools" | "DescribeUserPoolDomain" => {
+            format!("cognito-idp:{operation} (resource \"*\")")
+        }
+        "CreateUserPool" => "cognito-idp:CreateUserPool (resource \"*\"), and \
+             cognito-idp:TagResource when tags are given"
+            .to_string(),
+        "UpdateUserPool" => format!(
+            "cognito-idp:UpdateUserPool on {pools} (and cognito-idp:TagResource when tags change)"
+        ),
+        op if is_cognito_public_operation(op) => return None,
+        op => format!("cognito-idp:{op} on {pools}"),
+    })
+}
+
+fn not_authorized_hint(code: Option<&str>) -> String {
+    match code {
+        Some("UserNotConfirmedException") => "the user has not confirmed the sign-up: confirm it \
+            (AdminConfirmSignUp, or the code Cognito sent) and sign in again"
+            .to_string(),
+        Some("PasswordResetRequiredException") => "the user must reset the password before \
+            signing in (forgot-password flow, or AdminSetUserPassword)"
+            .to_string(),
+        _ => "the user pool refused the sign-in: check the username and password, that the user \
+              is enabled and confirmed, and that the app client allows this auth flow \
+              (ALLOW_USER_SRP_AUTH, ALLOW_USER_PASSWORD_AUTH); this is not about AWS credentials"
+            .to_string(),
     }
 }
 
@@ -356,5 +448,69 @@ mod tests {
         let h = error("LoadConfig", ErrorKind::Config).hint().unwrap();
         assert!(h.contains("--region") && h.contains("AWS_REGION"), "{h}");
         assert_eq!(error("GetStage", ErrorKind::NotFound).hint(), None);
+    }
+
+    #[test]
+    fn cognito_hints_name_the_action_and_never_blame_credentials_for_a_password() {
+        let hint = error("DescribeUserPool", ErrorKind::AccessDenied)
+            .hint_in_region("eu-west-1")
+            .unwrap();
+        assert!(
+            hint.contains(
+                "cognito-idp:DescribeUserPool on arn:aws:cognito-idp:eu-west-1:ACCOUNT_ID:userpool/*"
+            ),
+            "{hint}"
+        );
+        for (op, action) in [
+            (
+                "ListUserPools",
+                "cognito-idp:ListUserPools (resource \"*\")",
+            ),
+            ("CreateUserPool", "cognito-idp:TagResource"),
+            ("UpdateUserPool", "cognito-idp:UpdateUserPool"),
+            ("ListUserPoolClients", "cognito-idp:ListUserPoolClients"),
+            (
+                "DescribeUserPoolClient",
+                "cognito-idp:DescribeUserPoolClient",
+            ),
+            ("CreateUserPoolClient", "cognito-idp:CreateUserPoolClient"),
+            ("UpdateUserPoolClient", "cognito-idp:UpdateUserPoolClient"),
+            (
+                "DescribeUserPoolDomain",
+                "cognito-idp:DescribeUserPoolDomain (resource",
+            ),
+            ("CreateUserPoolDomain", "cognito-idp:CreateUserPoolDomain"),
+            ("DeleteUserPoolDomain", "cognito-idp:DeleteUserPoolDomain"),
+            ("AdminCreateUser", "cognito-idp:AdminCreateUser"),
+            ("AdminSetUserPassword", "cognito-idp:AdminSetUserPassword"),
+            ("AdminConfirmSignUp", "cognito-idp:AdminConfirmSignUp"),
+            ("AdminGetUser", "cognito-idp:AdminGetUser"),
+            ("AdminDeleteUser", "cognito-idp:AdminDeleteUser"),
+        ] {
+            let hint = error(op, ErrorKind::AccessDenied).hint().unwrap();
+            assert!(hint.contains(action), "{op}: {hint}");
+        }
+        let hint = error("InitiateAuth", ErrorKind::AccessDenied)
+            .hint()
+            .unwrap();
+        assert!(hint.contains("no IAM permission"), "{hint}");
+
+        let hint = error("InitiateAuth", ErrorKind::NotAuthorized)
+            .hint()
+            .unwrap();
+        assert!(hint.contains("username and password"), "{hint}");
+        assert!(!hint.contains("AWS_PROFILE"), "{hint}");
+        let mut unconfirmed = error("InitiateAuth", ErrorKind::NotAuthorized);
+        unconfirmed.code = Some("UserNotConfirmedException".into());
+        assert!(unconfirmed.hint().unwrap().contains("AdminConfirmSignUp"));
+
+        let h = error("AdminCreateUser", ErrorKind::Throttled)
+            .hint()
+            .unwrap();
+        assert!(h.contains("Cognito"), "{h}");
+        let h = error("CreateUserPool", ErrorKind::LimitExceeded)
+            .hint()
+            .unwrap();
+        assert!(h.contains("Cognito"), "{h}");
     }
 }

@@ -116,6 +116,40 @@ pub(crate) fn kind_for_code(code: &str) -> Option<ErrorKind> {
         c if c.starts_with("InvalidParameter") || c.starts_with("InvalidArn") => {
             ErrorKind::BadRequest
         }
+        c => return kind_for_cognito_code(c),
+    })
+}
+
+/// Cognito user pools' own codes (`cognito-idp`). A refused sign-in is `NotAuthorized`, never
+/// `Credentials`: a wrong user password says nothing about the AWS credentials.
+fn kind_for_cognito_code(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        "UserNotFoundException" => ErrorKind::NotFound,
+        "UsernameExistsException" | "AliasExistsException" | "ConcurrentModificationException" => {
+            ErrorKind::Conflict
+        }
+        "NotAuthorizedException"
+        | "UserNotConfirmedException"
+        | "PasswordResetRequiredException" => ErrorKind::NotAuthorized,
+        "TooManyFailedAttemptsException" => ErrorKind::Throttled,
+        "ForbiddenException" => ErrorKind::AccessDenied,
+        "InternalErrorException" => ErrorKind::Transport,
+        "InvalidPasswordException"
+        | "CodeMismatchException"
+        | "ExpiredCodeException"
+        | "InvalidOAuthFlowException"
+        | "ScopeDoesNotExistException"
+        | "UnsupportedIdentityProviderException"
+        | "UserPoolTaggingException"
+        | "InvalidUserPoolConfigurationException"
+        | "FeatureUnavailableInTierException"
+        | "TierChangeNotAllowedException"
+        | "InvalidEmailRoleAccessPolicyException"
+        | "InvalidSmsRoleAccessPolicyException"
+        | "InvalidSmsRoleTrustRelationshipException"
+        | "UserLambdaValidationException"
+        | "UnexpectedLambdaException"
+        | "InvalidLambdaResponseException" => ErrorKind::BadRequest,
         _ => return None,
     })
 }
@@ -208,6 +242,14 @@ mod tests {
             (503, "ServiceUnavailableException", ErrorKind::Transport),
             (500, "InternalFailure", ErrorKind::Transport),
             (418, "Teapot", ErrorKind::Other),
+            (400, "UsernameExistsException", ErrorKind::Conflict),
+            (400, "UserNotFoundException", ErrorKind::NotFound),
+            (400, "NotAuthorizedException", ErrorKind::NotAuthorized),
+            (400, "UserNotConfirmedException", ErrorKind::NotAuthorized),
+            (400, "InvalidPasswordException", ErrorKind::BadRequest),
+            (400, "TooManyRequestsException", ErrorKind::Throttled),
+            (400, "CodeMismatchException", ErrorKind::BadRequest),
+            (500, "InternalErrorException", ErrorKind::Transport),
         ] {
             let e = generic(status, code, "the service said so");
             assert_eq!(e.kind, kind, "{status} {code}");

@@ -28,6 +28,38 @@ impl std::fmt::Display for SecretPem {
     }
 }
 
+/// A password, token or session. Debug and Display never show it; [`Secret::expose`] reads it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The secret text, for the one call that must send it (or a test that must read it).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
 /// An ACM certificate as DescribeCertificate tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificate {
@@ -110,5 +142,15 @@ mod tests {
         assert_eq!(format!("{key:?}"), "SecretPem(<redacted>)");
         assert_eq!(key.to_string(), "<redacted private key>");
         assert!(key.expose().contains("secret"));
+    }
+
+    #[test]
+    fn secret_never_shows_its_value() {
+        let s = Secret::new("Superd3d$");
+        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+        assert_eq!(s.to_string(), "<redacted>");
+        assert_eq!(format!("{:?}", Some(s.clone())), "Some(Secret(<redacted>))");
+        assert_eq!(s.expose(), "Superd3d$");
+        assert_eq!(Secret::from("x".to_string()), Secret::new("x"));
     }
 }
