@@ -9,6 +9,7 @@
 
 mod acm;
 mod apis;
+mod cognito;
 mod common;
 mod config;
 mod domains;
@@ -50,6 +51,38 @@ fn main() -> std::process::ExitCode {
             mappings::unknown_domain_lists_empty,
         ),
         common::trial("apis::list_get_stage", apis::list_get_stage),
+        common::trial(
+            "cognito::pool_create_read_back_and_find",
+            cognito::pool_create_read_back_and_find,
+        ),
+        common::trial(
+            "cognito::pool_listing_pages_and_refuses_ambiguous_names",
+            cognito::pool_listing_pages_and_refuses_ambiguous_names,
+        ),
+        common::trial(
+            "cognito::pool_update_keeps_unmanaged_settings",
+            cognito::pool_update_keeps_unmanaged_settings,
+        ),
+        common::trial(
+            "cognito::client_create_update_read_back",
+            cognito::client_create_update_read_back,
+        ),
+        common::trial(
+            "cognito::domain_create_describe_owner_delete",
+            cognito::domain_create_describe_owner_delete,
+        ),
+        common::trial(
+            "cognito::users_admin_lifecycle_and_sign_up",
+            cognito::users_admin_lifecycle_and_sign_up,
+        ),
+        common::trial(
+            "cognito::password_auth_tokens_and_claims",
+            cognito::password_auth_tokens_and_claims,
+        ),
+        common::trial(
+            "cognito::srp_initiate_and_password_verifier",
+            cognito::srp_initiate_and_password_verifier,
+        ),
         common::trial(
             "quota::second_create_waits_then_succeeds",
             quota::second_create_waits_then_succeeds,
