@@ -8,6 +8,7 @@ pub mod error;
 pub mod link;
 pub mod ownership;
 pub mod plan;
+pub mod provision;
 pub mod resolve;
 pub mod steps;
 pub mod unlink;

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-/// The six steps of the guide's Cloudflare integration, in order.
+/// The steps flarelink runs: the six of the guide's Cloudflare integration (`link-domain`), in
+/// order, then the seven of its API and Cognito setup (`provision`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepId {
@@ -13,6 +14,13 @@ pub enum StepId {
     ApiMapping,
     DnsRecord,
     SslMode,
+    UserPool,
+    AppClient,
+    HostedUiDomain,
+    RestApi,
+    Authorizer,
+    Route,
+    Deployment,
 }
 
 impl StepId {
@@ -25,8 +33,33 @@ impl StepId {
         StepId::SslMode,
     ];
 
+    pub const PROVISION: [StepId; 7] = [
+        StepId::UserPool,
+        StepId::AppClient,
+        StepId::HostedUiDomain,
+        StepId::RestApi,
+        StepId::Authorizer,
+        StepId::Route,
+        StepId::Deployment,
+    ];
+
+    /// Position within its command: 1–6 for `link-domain`, 1–7 for `provision`.
     pub fn number(self) -> u8 {
-        self as u8 + 1
+        let i = self as u8;
+        if i < 6 {
+            i + 1
+        } else {
+            i - 5
+        }
+    }
+
+    /// How many steps its command has.
+    pub fn total(self) -> u8 {
+        if (self as u8) < 6 {
+            6
+        } else {
+            7
+        }
     }
 
     /// The name used in output, in `FLARELINK_FAULT_AFTER_STEP` and in subcommands.
@@ -38,6 +71,13 @@ impl StepId {
             StepId::ApiMapping => "api-mapping",
             StepId::DnsRecord => "dns-record",
             StepId::SslMode => "ssl-mode",
+            StepId::UserPool => "user-pool",
+            StepId::AppClient => "app-client",
+            StepId::HostedUiDomain => "hosted-ui-domain",
+            StepId::RestApi => "rest-api",
+            StepId::Authorizer => "authorizer",
+            StepId::Route => "route",
+            StepId::Deployment => "deployment",
         }
     }
 
@@ -49,11 +89,21 @@ impl StepId {
             StepId::ApiMapping => "API mapping",
             StepId::DnsRecord => "proxied CNAME in Cloudflare",
             StepId::SslMode => "Cloudflare SSL/TLS encryption mode",
+            StepId::UserPool => "Cognito user pool",
+            StepId::AppClient => "Cognito app client",
+            StepId::HostedUiDomain => "Cognito hosted-UI domain",
+            StepId::RestApi => "REST API (regional)",
+            StepId::Authorizer => "Cognito authorizer",
+            StepId::Route => "route (method + HTTP integration)",
+            StepId::Deployment => "deployment to the stage",
         }
     }
 
     pub fn from_name(name: &str) -> Option<StepId> {
-        StepId::ALL.into_iter().find(|s| s.name() == name)
+        StepId::ALL
+            .into_iter()
+            .chain(StepId::PROVISION)
+            .find(|s| s.name() == name)
     }
 }
 
@@ -100,6 +150,8 @@ impl Action {
 pub struct StepReport {
     pub step: StepId,
     pub number: u8,
+    /// Steps in the command (6 for link-domain, 7 for provision).
+    pub of: u8,
     /// `None` for zone-wide steps.
     pub hostname: Option<String>,
     pub action: Action,
@@ -122,6 +174,7 @@ impl StepReport {
         StepReport {
             step,
             number: step.number(),
+            of: step.total(),
             hostname: hostname.map(str::to_string),
             action,
             summary: summary.into(),
@@ -171,6 +224,9 @@ pub struct RunReport {
     pub unchecked: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// `provision`'s summary (user pool, app client, hosted UI, REST API, invoke URL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned: Option<crate::provision::ProvisionSummary>,
 }
 
 impl RunReport {
@@ -183,6 +239,7 @@ impl RunReport {
             zone: ZoneSummary::default(),
             unchecked: Vec::new(),
             warnings: Vec::new(),
+            provisioned: None,
         }
     }
 
