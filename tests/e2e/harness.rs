@@ -132,6 +132,16 @@ impl Stack {
         self.config_with("", domains)
     }
 
+    /// A config with `[cognito]` and `[api]` (the guide's setup) before `rest`.
+    pub fn provision_config(&self, api_extra: &str, rest: &str) -> PathBuf {
+        self.config(&format!(
+            "[cognito]\nuser_pool = \"APIgatewayUserPool\"\napp_client = \"APIgatewayUserPoolClient\"\n\
+             domain_prefix = \"apigatewayauthonetwothree\"\ncallback_urls = [\"https://example.com\"]\n\
+             deletion_protection = false\n\n\
+             [api]\nname = \"ditto-api\"\nstage = \"prod\"\n{api_extra}\n{rest}"
+        ))
+    }
+
     pub fn config_with(&self, cloudflare_extra: &str, domains: &str) -> PathBuf {
         let text = format!(
             "[cloudflare]\nzone = \"{ZONE}\"\norigin_ca_roots = [\"origin-root.pem\"]\n{cloudflare_extra}\n\

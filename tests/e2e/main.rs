@@ -7,6 +7,7 @@ mod bad_input;
 mod conflicts;
 mod crash_recovery;
 mod link;
+mod provision;
 mod resilience;
 mod step_commands;
 mod unlink;

@@ -87,11 +87,26 @@ pub enum Command {
     DnsRecord(RunArgs),
     /// Step 6: the zone's SSL/TLS encryption mode (Full, or Full (strict)). Zone-wide.
     SslMode(RunArgs),
+    /// The guide's API and Cognito setup from [cognito] and [api]: user pool, app client,
+    /// hosted-UI domain, REGIONAL REST API with its routes and Cognito authorizer, deployed to
+    /// the stage (a new deployment only when something changed).
+    Provision(ProvisionArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ProvisionArgs {
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Manage a user pool or REST API of the configured name that flarelink did not create.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl Command {
     pub fn name(&self) -> &'static str {
         match self {
+            Command::Provision(_) => "provision",
             Command::LinkDomain(_) => "link-domain",
             Command::UnlinkDomain(_) => "unlink-domain",
             Command::Certificate(_) => "certificate",
@@ -102,7 +117,8 @@ impl Command {
         }
     }
 
-    pub fn run_args(&self) -> &RunArgs {
+    /// The arguments of `link-domain`, `unlink-domain` and the step commands.
+    pub fn run_args(&self) -> Option<&RunArgs> {
         match self {
             Command::LinkDomain(a)
             | Command::UnlinkDomain(a)
@@ -110,7 +126,8 @@ impl Command {
             | Command::CustomDomain(a)
             | Command::ApiMapping(a)
             | Command::DnsRecord(a)
-            | Command::SslMode(a) => a,
+            | Command::SslMode(a) => Some(a),
+            _ => None,
         }
     }
 }

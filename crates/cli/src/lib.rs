@@ -4,21 +4,17 @@
 
 mod args;
 mod clients;
+mod commands;
 mod output;
 mod progress;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Parser;
 use flarelink_core::config::{Config, ConfigError, ConfigErrors, Overrides, API_BASE_ENV};
 use flarelink_core::plan::RunReport;
-use flarelink_core::{link, unlink, RunOptions, Selection, StepId};
 
 pub use args::{Cli, Command, OutputFormat};
-
-/// Crash-recovery tests stop a run right after a step with this variable.
-const FAULT_ENV: &str = "FLARELINK_FAULT_AFTER_STEP";
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,7 +23,7 @@ pub fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("the tokio runtime starts");
-    let code = runtime.block_on(run(cli));
+    let code = runtime.block_on(commands::run(cli));
     ExitCode::from(code)
 }
 
@@ -45,102 +41,15 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
-fn selection(command: &Command) -> Selection {
-    use StepId::*;
-    match command {
-        Command::LinkDomain(_) | Command::UnlinkDomain(_) => Selection::all(),
-        Command::Certificate(_) => Selection::only(&[OriginCert, AcmImport]),
-        Command::CustomDomain(_) => Selection::only(&[CustomDomain]),
-        Command::ApiMapping(_) => Selection::only(&[ApiMapping]),
-        Command::DnsRecord(_) => Selection::only(&[DnsRecord]),
-        Command::SslMode(_) => Selection::only(&[SslMode]),
-    }
-}
-
-async fn run(cli: Cli) -> u8 {
-    let human = cli.global.output == OutputFormat::Human;
-    let command = &cli.command;
-    let args = command.run_args();
-
+/// The configuration with the command line's and the environment's overrides.
+fn load_config(cli: &Cli, hostnames: &[String]) -> Result<Config, ConfigErrors> {
     let overrides = Overrides {
         region: cli.global.region.clone(),
         profile: cli.global.profile.clone(),
         cloudflare_api_base: std::env::var(API_BASE_ENV).ok().filter(|v| !v.is_empty()),
-        hostnames: args.hostnames.clone(),
+        hostnames: hostnames.to_vec(),
     };
-    let config = match Config::load(&cli.global.config, &overrides)
-        .and_then(|c| c.require_domains().map(|()| c))
-    {
-        Ok(c) => c,
-        Err(e) => return report_config_errors(&e, human),
-    };
-    let fault_after = match std::env::var(FAULT_ENV) {
-        Ok(name) if !name.is_empty() => match StepId::from_name(&name) {
-            Some(step) => Some(step),
-            None => {
-                return report_config_errors(
-                    &ConfigError::new(FAULT_ENV, name, "is not a step name", "use origin-cert, acm-import, custom-domain, api-mapping, dns-record or ssl-mode").into(),
-                    human,
-                )
-            }
-        },
-        _ => None,
-    };
-    let options = RunOptions {
-        dry_run: args.dry_run,
-        force: args.force,
-        fault_after,
-    };
-
-    let ui = Arc::new(progress::Ui::new(human));
-    let clouds = match clients::build(&config, args.dry_run, ui.clone()).await {
-        Ok(clients::Built::Ready(c)) => c,
-        Ok(clients::Built::Unchecked(why)) => {
-            let report = link::static_plan(&config, &selection(command), command.name(), why);
-            for step in &report.steps {
-                flarelink_core::Progress::end(ui.as_ref(), step);
-            }
-            return finish(ui.as_ref(), &report, human);
-        }
-        Err(e) => return report_config_errors(&e, human),
-    };
-
-    let result = match command {
-        Command::UnlinkDomain(_) => unlink::run(&config, &clouds, options, ui.clone()).await,
-        other => {
-            link::run(
-                &config,
-                &clouds,
-                &selection(other),
-                options,
-                ui.clone(),
-                other.name(),
-            )
-            .await
-        }
-    };
-    match result {
-        Ok(report) => finish(ui.as_ref(), &report, human),
-        Err(e) => {
-            ui.finish();
-            if let flarelink_core::Error::Config(errors) = &e {
-                return report_config_errors(errors, human);
-            }
-            let hint = e.hint();
-            if human {
-                eprintln!("error: {e}");
-                if let Some(h) = &hint {
-                    eprintln!("  what to do: {h}");
-                }
-            } else {
-                println!(
-                    "{}",
-                    output::json_error(e.kind(), &e.to_string(), hint.as_deref(), None)
-                );
-            }
-            e.exit_code() as u8
-        }
-    }
+    Config::load(&cli.global.config, &overrides)
 }
 
 fn finish(ui: &progress::Ui, report: &RunReport, human: bool) -> u8 {
@@ -169,4 +78,27 @@ fn report_config_errors(errors: &ConfigErrors, human: bool) -> u8 {
         );
     }
     2
+}
+
+fn report_error(e: &flarelink_core::Error, human: bool) -> u8 {
+    if let flarelink_core::Error::Config(errors) = e {
+        return report_config_errors(errors, human);
+    }
+    let hint = e.hint();
+    if human {
+        eprintln!("error: {e}");
+        if let Some(h) = &hint {
+            eprintln!("  what to do: {h}");
+        }
+    } else {
+        println!(
+            "{}",
+            output::json_error(e.kind(), &e.to_string(), hint.as_deref(), None)
+        );
+    }
+    e.exit_code() as u8
+}
+
+fn bad_input(field: &str, value: &str, problem: &str, fix: &str, human: bool) -> u8 {
+    report_config_errors(&ConfigError::new(field, value, problem, fix).into(), human)
 }

@@ -5,8 +5,9 @@ use serde_json::json;
 
 pub fn step_line(r: &StepReport) -> String {
     let mut line = format!(
-        "[{}/6] {:<13} {:<18} {:<7} {}",
+        "[{}/{}] {:<16} {:<18} {:<7} {}",
         r.number,
+        r.of,
         r.step.name(),
         r.hostname.as_deref().unwrap_or("(zone)"),
         r.action.as_str(),

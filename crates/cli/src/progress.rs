@@ -77,8 +77,9 @@ impl Ui {
 
 fn prefix(step: StepId, hostname: Option<&str>) -> String {
     format!(
-        "[{}/6] {:<13} {}",
+        "[{}/{}] {:<16} {}",
         step.number(),
+        step.total(),
         step.name(),
         hostname.unwrap_or("(zone)")
     )

@@ -639,12 +639,24 @@ async fn admin_state_and_ca() {
 #[tokio::test]
 async fn latency_can_be_added_for_benchmarks() {
     let emu = emulator().await;
-    let set = admin(&emu, Method::POST, "latency", Some(serde_json::json!({"ms": 150}))).await;
+    let set = admin(
+        &emu,
+        Method::POST,
+        "latency",
+        Some(serde_json::json!({"ms": 150})),
+    )
+    .await;
     assert_eq!(set["latency_ms"], 150);
     let started = std::time::Instant::now();
     call(&emu, Method::GET, "zones", None).await.expect_ok();
     assert!(started.elapsed() >= std::time::Duration::from_millis(150));
-    admin(&emu, Method::POST, "latency", Some(serde_json::json!({"ms": 0}))).await;
+    admin(
+        &emu,
+        Method::POST,
+        "latency",
+        Some(serde_json::json!({"ms": 0})),
+    )
+    .await;
     let bad = reqwest::Client::new()
         .post(format!("{}/__emulator/latency", emu.root_url()))
         .json(&serde_json::json!({"ms": "fast"}))

@@ -9,7 +9,13 @@ use flarelink_aws::cognito::{AppClient, AppClientSpec};
 use crate::config::CognitoConfig;
 use crate::steps::Refusal;
 
-pub const SCOPES: [&str; 5] = ["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"];
+pub const SCOPES: [&str; 5] = [
+    "openid",
+    "email",
+    "phone",
+    "profile",
+    "aws.cognito.signin.user.admin",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientDecision {
@@ -20,9 +26,13 @@ pub enum ClientDecision {
 
 pub fn spec(c: &CognitoConfig) -> AppClientSpec {
     let mut s = AppClientSpec::new(c.app_client.clone(), c.callback_urls.clone());
-    s.explicit_auth_flows = vec!["ALLOW_USER_SRP_AUTH".into(), "ALLOW_REFRESH_TOKEN_AUTH".into()];
+    s.explicit_auth_flows = vec![
+        "ALLOW_USER_SRP_AUTH".into(),
+        "ALLOW_REFRESH_TOKEN_AUTH".into(),
+    ];
     if c.allow_user_password_auth {
-        s.explicit_auth_flows.push("ALLOW_USER_PASSWORD_AUTH".into());
+        s.explicit_auth_flows
+            .push("ALLOW_USER_PASSWORD_AUTH".into());
     }
     s.allowed_oauth_flows = vec!["code".into()];
     if c.implicit_flow {
@@ -45,9 +55,21 @@ pub fn differences(client: &AppClient, spec: &AppClientSpec) -> Vec<String> {
             d.push(format!("{what} {have:?} → {want:?}"));
         }
     };
-    cmp("auth flows", &client.explicit_auth_flows, &spec.explicit_auth_flows);
-    cmp("OAuth flows", &client.allowed_oauth_flows, &spec.allowed_oauth_flows);
-    cmp("scopes", &client.allowed_oauth_scopes, &spec.allowed_oauth_scopes);
+    cmp(
+        "auth flows",
+        &client.explicit_auth_flows,
+        &spec.explicit_auth_flows,
+    );
+    cmp(
+        "OAuth flows",
+        &client.allowed_oauth_flows,
+        &spec.allowed_oauth_flows,
+    );
+    cmp(
+        "scopes",
+        &client.allowed_oauth_scopes,
+        &spec.allowed_oauth_scopes,
+    );
     cmp("callback URLs", &client.callback_urls, &spec.callback_urls);
     cmp("sign-out URLs", &client.logout_urls, &spec.logout_urls);
     cmp(
@@ -84,7 +106,10 @@ pub fn decide(named: &[AppClient], spec: &AppClientSpec) -> Result<ClientDecisio
                 "{} app clients are named {:?} ({})",
                 many.len(),
                 spec.name,
-                many.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             "delete or rename the extra clients, or set cognito.app_client to a unique name",
         )),
@@ -141,11 +166,15 @@ mod tests {
     #[test]
     fn spec_follows_the_guide_and_the_config() {
         let s = spec(&cfg(false, true));
-        assert!(!s.explicit_auth_flows.contains(&"ALLOW_USER_PASSWORD_AUTH".to_string()));
+        assert!(!s
+            .explicit_auth_flows
+            .contains(&"ALLOW_USER_PASSWORD_AUTH".to_string()));
         assert_eq!(s.allowed_oauth_flows, vec!["code", "implicit"]);
         assert_eq!(s.allowed_oauth_scopes.len(), 5);
         let s = spec(&cfg(true, false));
-        assert!(s.explicit_auth_flows.contains(&"ALLOW_USER_PASSWORD_AUTH".to_string()));
+        assert!(s
+            .explicit_auth_flows
+            .contains(&"ALLOW_USER_PASSWORD_AUTH".to_string()));
         assert_eq!(s.allowed_oauth_flows, vec!["code"]);
     }
 
@@ -154,7 +183,10 @@ mod tests {
         let s = spec(&cfg(false, true));
         assert_eq!(decide(&[], &s), Ok(ClientDecision::Create));
         let c = client_like(&s);
-        assert!(matches!(decide(std::slice::from_ref(&c), &s), Ok(ClientDecision::Exists(_))));
+        assert!(matches!(
+            decide(std::slice::from_ref(&c), &s),
+            Ok(ClientDecision::Exists(_))
+        ));
         let changed = spec(&cfg(true, true));
         match decide(std::slice::from_ref(&c), &changed) {
             Ok(ClientDecision::Update(_, d)) => assert_eq!(d.len(), 1, "{d:?}"),

@@ -47,9 +47,21 @@ mod tests {
     #[test]
     fn decisions() {
         assert_eq!(decide(&[], Some("arn:p")), AuthorizerDecision::Create);
-        assert!(matches!(decide(&[auth("arn:p", IDENTITY_SOURCE)], Some("arn:p")), AuthorizerDecision::Exists(_)));
-        assert!(matches!(decide(&[auth("arn:old", IDENTITY_SOURCE)], Some("arn:p")), AuthorizerDecision::Update(_)));
-        assert!(matches!(decide(&[auth("arn:p", "method.request.header.X")], Some("arn:p")), AuthorizerDecision::Update(_)));
-        assert!(matches!(decide(&[auth("arn:p", IDENTITY_SOURCE)], None), AuthorizerDecision::Update(_)));
+        assert!(matches!(
+            decide(&[auth("arn:p", IDENTITY_SOURCE)], Some("arn:p")),
+            AuthorizerDecision::Exists(_)
+        ));
+        assert!(matches!(
+            decide(&[auth("arn:old", IDENTITY_SOURCE)], Some("arn:p")),
+            AuthorizerDecision::Update(_)
+        ));
+        assert!(matches!(
+            decide(&[auth("arn:p", "method.request.header.X")], Some("arn:p")),
+            AuthorizerDecision::Update(_)
+        ));
+        assert!(matches!(
+            decide(&[auth("arn:p", IDENTITY_SOURCE)], None),
+            AuthorizerDecision::Update(_)
+        ));
     }
 }

@@ -15,7 +15,12 @@ pub fn fingerprint(api: &ApiConfig, pool_arn: Option<&str>) -> String {
     let mut routes: Vec<String> = api
         .routes
         .iter()
-        .map(|r| format!("{} {} -> {} auth={:?}", r.method, r.path, r.upstream, r.auth))
+        .map(|r| {
+            format!(
+                "{} {} -> {} auth={:?}",
+                r.method, r.path, r.upstream, r.auth
+            )
+        })
         .collect();
     routes.sort();
     let canonical = serde_json::json!({
@@ -43,7 +48,11 @@ mod tests {
     use crate::config::provision::default_routes;
 
     fn api() -> ApiConfig {
-        ApiConfig { name: "ditto-api".into(), stage: "prod".into(), routes: default_routes() }
+        ApiConfig {
+            name: "ditto-api".into(),
+            stage: "prod".into(),
+            routes: default_routes(),
+        }
     }
 
     #[test]

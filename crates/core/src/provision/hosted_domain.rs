@@ -11,7 +11,9 @@ pub enum DomainDecision {
     Exists,
     Create,
     /// The pool has another prefix domain (a pool has at most one): replace it.
-    Replace { old_prefix: String },
+    Replace {
+        old_prefix: String,
+    },
 }
 
 /// Decide from who holds `prefix` (if anyone) and the prefix the pool has now (if any).
@@ -32,7 +34,9 @@ pub fn decide(
         ));
     }
     match pool_prefix {
-        Some(old) if old != prefix => Ok(DomainDecision::Replace { old_prefix: old.to_string() }),
+        Some(old) if old != prefix => Ok(DomainDecision::Replace {
+            old_prefix: old.to_string(),
+        }),
         _ => Ok(DomainDecision::Create),
     }
 }
@@ -58,12 +62,17 @@ mod tests {
     #[test]
     fn decisions() {
         assert_eq!(decide("p", None, None, None), Ok(DomainDecision::Create));
-        assert_eq!(decide("p", Some(&held_by("mine")), Some("mine"), Some("p")), Ok(DomainDecision::Exists));
+        assert_eq!(
+            decide("p", Some(&held_by("mine")), Some("mine"), Some("p")),
+            Ok(DomainDecision::Exists)
+        );
         assert!(decide("p", Some(&held_by("theirs")), Some("mine"), None).is_err());
         assert!(decide("p", Some(&held_by("theirs")), None, None).is_err());
         assert_eq!(
             decide("p", None, Some("mine"), Some("old")),
-            Ok(DomainDecision::Replace { old_prefix: "old".into() })
+            Ok(DomainDecision::Replace {
+                old_prefix: "old".into()
+            })
         );
     }
 }

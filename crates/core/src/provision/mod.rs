@@ -95,13 +95,20 @@ async fn discover_cognito(
                     .list_clients(&pool.id)
                     .await
                     .step(StepId::AppClient, &c.app_client)?;
-                let named: Vec<_> = listed.into_iter().filter(|x| x.name == c.app_client).collect();
-                try_join_all(named.iter().map(|x| cognito.describe_client(&pool.id, &x.id)))
-                    .await
-                    .step(StepId::AppClient, &c.app_client)?
+                let named: Vec<_> = listed
                     .into_iter()
-                    .flatten()
-                    .collect()
+                    .filter(|x| x.name == c.app_client)
+                    .collect();
+                try_join_all(
+                    named
+                        .iter()
+                        .map(|x| cognito.describe_client(&pool.id, &x.id)),
+                )
+                .await
+                .step(StepId::AppClient, &c.app_client)?
+                .into_iter()
+                .flatten()
+                .collect()
             }
             _ => Vec::new(),
         };
@@ -123,7 +130,15 @@ async fn discover_cognito(
 async fn discover_api(
     aws: &AwsClients,
     a: &ApiConfig,
-) -> Result<(Vec<(RestApi, bool)>, Vec<Resource>, Vec<Authorizer>, Option<String>), Error> {
+) -> Result<
+    (
+        Vec<(RestApi, bool)>,
+        Vec<Resource>,
+        Vec<Authorizer>,
+        Option<String>,
+    ),
+    Error,
+> {
     let apigw = &aws.apigateway;
     let step = StepId::RestApi;
     let all = apigw.list_rest_apis().await.step(step, &a.name)?;
@@ -146,9 +161,24 @@ async fn discover_api(
         return Ok((named, Vec::new(), Vec::new(), None));
     };
     let (resources, authorizers, stage) = tokio::try_join!(
-        async { apigw.get_resources(&api.id).await.step(StepId::Route, &a.name) },
-        async { apigw.list_authorizers(&api.id).await.step(StepId::Authorizer, &a.name) },
-        async { apigw.get_stage(&api.id, &a.stage).await.step(StepId::Deployment, &a.name) },
+        async {
+            apigw
+                .get_resources(&api.id)
+                .await
+                .step(StepId::Route, &a.name)
+        },
+        async {
+            apigw
+                .list_authorizers(&api.id)
+                .await
+                .step(StepId::Authorizer, &a.name)
+        },
+        async {
+            apigw
+                .get_stage(&api.id, &a.stage)
+                .await
+                .step(StepId::Deployment, &a.name)
+        },
     )?;
     let served = match stage.and_then(|s| s.deployment_id) {
         Some(id) => apigw
@@ -201,7 +231,11 @@ pub async fn run(
                 pool_prefix.as_deref(),
             )
             .map_err(|r| refused(StepId::HostedUiDomain, &c.domain_prefix, r))?;
-            Some(CognitoPlan { pool, client, domain })
+            Some(CognitoPlan {
+                pool,
+                client,
+                domain,
+            })
         }
         _ => None,
     };
@@ -215,11 +249,17 @@ pub async fn run(
         RestApiDecision::Exists(a) => apis.iter().any(|(x, ours)| x.id == a.id && *ours),
         RestApiDecision::Create => true,
     };
-    let uses_cognito = api_config.routes.iter().any(|r| r.auth == crate::config::RouteAuth::Cognito);
+    let uses_cognito = api_config
+        .routes
+        .iter()
+        .any(|r| r.auth == crate::config::RouteAuth::Cognito);
     let authorizer = if uses_cognito {
         authorizer::decide(&authorizers, pool_arn.as_deref())
     } else {
-        match authorizers.iter().find(|a| a.name == authorizer::AUTHORIZER_NAME) {
+        match authorizers
+            .iter()
+            .find(|a| a.name == authorizer::AUTHORIZER_NAME)
+        {
             Some(a) => AuthorizerDecision::Exists(a.clone()),
             None => AuthorizerDecision::Exists(Authorizer {
                 id: String::new(),
@@ -256,14 +296,29 @@ pub async fn run(
         ..Default::default()
     };
     if options.dry_run {
-        planned_reports(config, cognito_plan.as_ref(), &plan, &mut report, &mut summary);
+        planned_reports(
+            config,
+            cognito_plan.as_ref(),
+            &plan,
+            &mut report,
+            &mut summary,
+        );
         for r in &report.steps {
             progress.end(r);
         }
         report.provisioned = Some(summary);
         return Ok(report);
     }
-    apply(config, aws, cognito_plan, plan, progress.as_ref(), &mut report, &mut summary).await?;
+    apply(
+        config,
+        aws,
+        cognito_plan,
+        plan,
+        progress.as_ref(),
+        &mut report,
+        &mut summary,
+    )
+    .await?;
     report.provisioned = Some(summary);
     Ok(report)
 }
@@ -274,14 +329,25 @@ fn step(step: StepId, action: Action, summary: impl Into<String>) -> StepReport 
 
 fn pool_report(c: &CognitoConfig, d: &PoolDecision) -> StepReport {
     match d {
-        PoolDecision::Exists(p) => step(StepId::UserPool, Action::Exists, format!("{} ({})", c.user_pool, p.id)),
+        PoolDecision::Exists(p) => step(
+            StepId::UserPool,
+            Action::Exists,
+            format!("{} ({})", c.user_pool, p.id),
+        ),
         PoolDecision::Create => step(
             StepId::UserPool,
             Action::Create,
-            format!("create user pool {} (self sign-up, email required and auto-verified)", c.user_pool),
+            format!(
+                "create user pool {} (self sign-up, email required and auto-verified)",
+                c.user_pool
+            ),
         ),
         PoolDecision::Update(p, diff) => {
-            let mut r = step(StepId::UserPool, Action::Change, format!("update user pool {} ({})", c.user_pool, p.id));
+            let mut r = step(
+                StepId::UserPool,
+                Action::Change,
+                format!("update user pool {} ({})", c.user_pool, p.id),
+            );
             r.details = diff.clone();
             r
         }
@@ -290,17 +356,27 @@ fn pool_report(c: &CognitoConfig, d: &PoolDecision) -> StepReport {
 
 fn client_report(c: &CognitoConfig, d: &ClientDecision) -> StepReport {
     match d {
-        ClientDecision::Exists(x) => step(StepId::AppClient, Action::Exists, format!("{} ({})", c.app_client, x.id)),
+        ClientDecision::Exists(x) => step(
+            StepId::AppClient,
+            Action::Exists,
+            format!("{} ({})", c.app_client, x.id),
+        ),
         ClientDecision::Create => step(
             StepId::AppClient,
             Action::Create,
-            format!("create app client {} (SRP, code+PKCE{}, callbacks {})",
+            format!(
+                "create app client {} (SRP, code+PKCE{}, callbacks {})",
                 c.app_client,
                 if c.implicit_flow { ", implicit" } else { "" },
-                c.callback_urls.join(", ")),
+                c.callback_urls.join(", ")
+            ),
         ),
         ClientDecision::Update(x, diff) => {
-            let mut r = step(StepId::AppClient, Action::Change, format!("update app client {} ({})", c.app_client, x.id));
+            let mut r = step(
+                StepId::AppClient,
+                Action::Change,
+                format!("update app client {} ({})", c.app_client, x.id),
+            );
             r.details = diff.clone();
             r
         }
@@ -311,7 +387,11 @@ fn domain_report(c: &CognitoConfig, region: &str, d: &DomainDecision) -> StepRep
     let url = hosted_domain::hosted_ui_base(&c.domain_prefix, region);
     match d {
         DomainDecision::Exists => step(StepId::HostedUiDomain, Action::Exists, url),
-        DomainDecision::Create => step(StepId::HostedUiDomain, Action::Create, format!("create {url}")),
+        DomainDecision::Create => step(
+            StepId::HostedUiDomain,
+            Action::Create,
+            format!("create {url}"),
+        ),
         DomainDecision::Replace { old_prefix } => step(
             StepId::HostedUiDomain,
             Action::Change,
@@ -351,7 +431,10 @@ fn stale_report(s: &Stale) -> StepReport {
     step(
         StepId::Route,
         Action::Delete,
-        format!("delete {} {} (no longer in the configuration)", s.method, s.path),
+        format!(
+            "delete {} {} (no longer in the configuration)",
+            s.method, s.path
+        ),
     )
 }
 
@@ -380,9 +463,17 @@ fn planned_reports(
     report.steps.push(match &plan.api {
         RestApiDecision::Exists(a) => {
             summary.rest_api_id = Some(a.id.clone());
-            step(StepId::RestApi, Action::Exists, format!("{} ({})", a.name, a.id))
+            step(
+                StepId::RestApi,
+                Action::Exists,
+                format!("{} ({})", a.name, a.id),
+            )
         }
-        RestApiDecision::Create => step(StepId::RestApi, Action::Create, format!("create REGIONAL REST API {}", api.name)),
+        RestApiDecision::Create => step(
+            StepId::RestApi,
+            Action::Create,
+            format!("create REGIONAL REST API {}", api.name),
+        ),
     });
     if let Some(r) = authorizer_report(&plan.authorizer) {
         report.steps.push(r);
@@ -400,11 +491,18 @@ fn planned_reports(
 fn authorizer_report(d: &AuthorizerDecision) -> Option<StepReport> {
     Some(match d {
         AuthorizerDecision::Exists(a) if a.id.is_empty() => return None,
-        AuthorizerDecision::Exists(a) => step(StepId::Authorizer, Action::Exists, format!("{} ({})", a.name, a.id)),
+        AuthorizerDecision::Exists(a) => step(
+            StepId::Authorizer,
+            Action::Exists,
+            format!("{} ({})", a.name, a.id),
+        ),
         AuthorizerDecision::Create => step(
             StepId::Authorizer,
             Action::Create,
-            format!("create Cognito authorizer {} on the Authorization header", authorizer::AUTHORIZER_NAME),
+            format!(
+                "create Cognito authorizer {} on the Authorization header",
+                authorizer::AUTHORIZER_NAME
+            ),
         ),
         AuthorizerDecision::Update(a) => step(
             StepId::Authorizer,
@@ -416,17 +514,27 @@ fn authorizer_report(d: &AuthorizerDecision) -> Option<StepReport> {
 
 fn deployment_report(api: &ApiConfig, plan: &ApiPlan, changed: bool) -> StepReport {
     if changed || !plan.deployed_fingerprint_current {
-        let why = if changed { "the API changes" } else { "the stage serves an older API" };
+        let why = if changed {
+            "the API changes"
+        } else {
+            "the stage serves an older API"
+        };
         step(
             StepId::Deployment,
             Action::Create,
-            format!("deploy to stage {} ({why}; fingerprint {})", api.stage, plan.fingerprint),
+            format!(
+                "deploy to stage {} ({why}; fingerprint {})",
+                api.stage, plan.fingerprint
+            ),
         )
     } else {
         step(
             StepId::Deployment,
             Action::Exists,
-            format!("stage {} serves the configured API (fingerprint {})", api.stage, plan.fingerprint),
+            format!(
+                "stage {} serves the configured API (fingerprint {})",
+                api.stage, plan.fingerprint
+            ),
         )
     }
 }
@@ -448,24 +556,43 @@ async fn apply(
         let (Some(c), Some(p)) = (config.cognito.as_ref(), cognito) else {
             return Ok::<_, Error>((Vec::new(), None, None));
         };
-        apply_cognito(aws, c, p, &region, progress).await.map(|(r, pool, client)| (r, pool, client))
+        apply_cognito(aws, c, p, &region, progress).await
     };
     let api_fut = async {
         let mut r = Vec::new();
         let api = match &plan.api {
             RestApiDecision::Exists(a) => {
-                r.push(step(StepId::RestApi, Action::Exists, format!("{} ({})", a.name, a.id)));
+                r.push(step(
+                    StepId::RestApi,
+                    Action::Exists,
+                    format!("{} ({})", a.name, a.id),
+                ));
                 a.clone()
             }
             RestApiDecision::Create => {
-                progress.begin(StepId::RestApi, None, &format!("creating REST API {}", api_config.name));
+                progress.begin(
+                    StepId::RestApi,
+                    None,
+                    &format!("creating REST API {}", api_config.name),
+                );
                 let tags = BTreeMap::from([(TAG_MANAGED.to_string(), "true".to_string())]);
                 let created = aws
                     .apigateway
-                    .create_rest_api(&api_config.name, Some("managed by flarelink provision"), &tags)
+                    .create_rest_api(
+                        &api_config.name,
+                        Some("managed by flarelink provision"),
+                        &tags,
+                    )
                     .await
                     .step(StepId::RestApi, &api_config.name)?;
-                let mut rep = step(StepId::RestApi, Action::Create, format!("created REGIONAL REST API {} ({})", created.name, created.id));
+                let mut rep = step(
+                    StepId::RestApi,
+                    Action::Create,
+                    format!(
+                        "created REGIONAL REST API {} ({})",
+                        created.name, created.id
+                    ),
+                );
                 rep.applied = true;
                 r.push(rep);
                 created
@@ -473,7 +600,8 @@ async fn apply(
         };
         Ok::<_, Error>((r, api))
     };
-    let ((cognito_reports, pool, client), (api_reports, api)) = tokio::try_join!(cognito_fut, api_fut)?;
+    let ((cognito_reports, pool, client), (api_reports, api)) =
+        tokio::try_join!(cognito_fut, api_fut)?;
     for r in cognito_reports.iter().chain(&api_reports) {
         progress.end(r);
     }
@@ -510,7 +638,11 @@ async fn apply(
             let arns = vec![arn];
             let a = match &plan.authorizer {
                 AuthorizerDecision::Update(current) => {
-                    progress.begin(StepId::Authorizer, None, "pointing the authorizer at the user pool");
+                    progress.begin(
+                        StepId::Authorizer,
+                        None,
+                        "pointing the authorizer at the user pool",
+                    );
                     apigw
                         .update_authorizer(&api.id, current, &arns, authorizer::IDENTITY_SOURCE)
                         .await
@@ -519,7 +651,12 @@ async fn apply(
                 _ => {
                     progress.begin(StepId::Authorizer, None, "creating the Cognito authorizer");
                     apigw
-                        .create_cognito_authorizer(&api.id, authorizer::AUTHORIZER_NAME, &arns, authorizer::IDENTITY_SOURCE)
+                        .create_cognito_authorizer(
+                            &api.id,
+                            authorizer::AUTHORIZER_NAME,
+                            &arns,
+                            authorizer::IDENTITY_SOURCE,
+                        )
                         .await
                         .step(StepId::Authorizer, subject)?
                 }
@@ -533,19 +670,37 @@ async fn apply(
             Some(a.id)
         }
     };
-    if let (AuthorizerDecision::Exists(a), false) = (&plan.authorizer, plan.authorizer_is_placeholder()) {
-        let r = step(StepId::Authorizer, Action::Exists, format!("{} ({})", a.name, a.id));
+    if let (AuthorizerDecision::Exists(a), false) =
+        (&plan.authorizer, plan.authorizer_is_placeholder())
+    {
+        let r = step(
+            StepId::Authorizer,
+            Action::Exists,
+            format!("{} ({})", a.name, a.id),
+        );
         progress.end(&r);
         report.steps.push(r);
     }
 
     // Routes: decide again now that the authorizer's id is known (it may be new).
-    let (route_plan, _) = routes::decide(&api_config.routes, &plan.resources, authorizer_id.as_deref(), plan.owned);
-    let mut known: BTreeMap<String, String> =
-        plan.resources.iter().map(|r| (r.path.clone(), r.id.clone())).collect();
+    let (route_plan, _) = routes::decide(
+        &api_config.routes,
+        &plan.resources,
+        authorizer_id.as_deref(),
+        plan.owned,
+    );
+    let mut known: BTreeMap<String, String> = plan
+        .resources
+        .iter()
+        .map(|r| (r.path.clone(), r.id.clone()))
+        .collect();
     if known.is_empty() {
         // A new API: read its root resource.
-        for r in apigw.get_resources(&api.id).await.step(StepId::Route, subject)? {
+        for r in apigw
+            .get_resources(&api.id)
+            .await
+            .step(StepId::Route, subject)?
+        {
             known.insert(r.path, r.id);
         }
     }
@@ -564,14 +719,24 @@ async fn apply(
                     .await
                     .step(StepId::Route, subject)?;
                 apigw
-                    .put_integration(&api.id, &resource_id, &route.method, routes::INTEGRATION_TYPE, &route.method, &route.upstream)
+                    .put_integration(
+                        &api.id,
+                        &resource_id,
+                        &route.method,
+                        routes::INTEGRATION_TYPE,
+                        &route.method,
+                        &route.upstream,
+                    )
                     .await
                     .step(StepId::Route, subject)?;
                 r.applied = true;
             }
             RouteAction::Update { auth, integration } => {
                 progress.begin(StepId::Route, None, &r.summary);
-                let resource_id = known.get(&route.path).cloned().expect("an existing method has a resource");
+                let resource_id = known
+                    .get(&route.path)
+                    .cloned()
+                    .expect("an existing method has a resource");
                 if *auth {
                     let current = plan
                         .resources
@@ -587,7 +752,14 @@ async fn apply(
                 }
                 if *integration {
                     apigw
-                        .put_integration(&api.id, &resource_id, &route.method, routes::INTEGRATION_TYPE, &route.method, &route.upstream)
+                        .put_integration(
+                            &api.id,
+                            &resource_id,
+                            &route.method,
+                            routes::INTEGRATION_TYPE,
+                            &route.method,
+                            &route.upstream,
+                        )
                         .await
                         .step(StepId::Route, subject)?;
                 }
@@ -614,11 +786,23 @@ async fn apply(
     // Deployment, only when something changed or the stage serves an older API.
     let fingerprint = deployment::fingerprint(api_config, pool_arn.as_deref());
     let current = plan.deployed_fingerprint_current && fingerprint == plan.fingerprint;
-    let mut r = deployment_report(api_config, &ApiPlan { deployed_fingerprint_current: current, fingerprint: fingerprint.clone(), ..plan }, changed);
+    let mut r = deployment_report(
+        api_config,
+        &ApiPlan {
+            deployed_fingerprint_current: current,
+            fingerprint: fingerprint.clone(),
+            ..plan
+        },
+        changed,
+    );
     if r.action == Action::Create {
         progress.begin(StepId::Deployment, None, &r.summary);
         let d = apigw
-            .create_deployment(&api.id, &api_config.stage, &deployment::description(&fingerprint))
+            .create_deployment(
+                &api.id,
+                &api_config.stage,
+                &deployment::description(&fingerprint),
+            )
             .await
             .step(StepId::Deployment, subject)?;
         summary.deployment_id = Some(d.id.clone());
@@ -651,14 +835,20 @@ async fn apply_cognito(
         PoolDecision::Exists(pool) => pool.clone(),
         PoolDecision::Create => {
             progress.begin(StepId::UserPool, None, &r.summary);
-            let pool = cognito.create_user_pool(&pool_spec).await.step(StepId::UserPool, &c.user_pool)?;
+            let pool = cognito
+                .create_user_pool(&pool_spec)
+                .await
+                .step(StepId::UserPool, &c.user_pool)?;
             r.summary = format!("created user pool {} ({})", c.user_pool, pool.id);
             r.applied = true;
             pool
         }
         PoolDecision::Update(pool, _) => {
             progress.begin(StepId::UserPool, None, &r.summary);
-            cognito.update_user_pool(&pool.id, &pool_spec).await.step(StepId::UserPool, &c.user_pool)?;
+            cognito
+                .update_user_pool(&pool.id, &pool_spec)
+                .await
+                .step(StepId::UserPool, &c.user_pool)?;
             r.applied = true;
             pool.clone()
         }
@@ -671,13 +861,19 @@ async fn apply_cognito(
         let id = match &p.client {
             ClientDecision::Exists(x) => x.id.clone(),
             ClientDecision::Create => {
-                let x = cognito.create_client(&pool.id, &client_spec).await.step(StepId::AppClient, &c.app_client)?;
+                let x = cognito
+                    .create_client(&pool.id, &client_spec)
+                    .await
+                    .step(StepId::AppClient, &c.app_client)?;
                 r.summary = format!("created app client {} ({})", c.app_client, x.id);
                 r.applied = true;
                 x.id
             }
             ClientDecision::Update(x, _) => {
-                cognito.update_client(&pool.id, &x.id, &client_spec).await.step(StepId::AppClient, &c.app_client)?;
+                cognito
+                    .update_client(&pool.id, &x.id, &client_spec)
+                    .await
+                    .step(StepId::AppClient, &c.app_client)?;
                 r.applied = true;
                 x.id.clone()
             }
@@ -689,12 +885,21 @@ async fn apply_cognito(
         match &p.domain {
             DomainDecision::Exists => {}
             DomainDecision::Create => {
-                cognito.create_domain(&c.domain_prefix, &pool.id).await.step(StepId::HostedUiDomain, &c.domain_prefix)?;
+                cognito
+                    .create_domain(&c.domain_prefix, &pool.id)
+                    .await
+                    .step(StepId::HostedUiDomain, &c.domain_prefix)?;
                 r.applied = true;
             }
             DomainDecision::Replace { old_prefix } => {
-                cognito.delete_domain(old_prefix, &pool.id).await.step(StepId::HostedUiDomain, old_prefix)?;
-                cognito.create_domain(&c.domain_prefix, &pool.id).await.step(StepId::HostedUiDomain, &c.domain_prefix)?;
+                cognito
+                    .delete_domain(old_prefix, &pool.id)
+                    .await
+                    .step(StepId::HostedUiDomain, old_prefix)?;
+                cognito
+                    .create_domain(&c.domain_prefix, &pool.id)
+                    .await
+                    .step(StepId::HostedUiDomain, &c.domain_prefix)?;
                 r.applied = true;
             }
         }

@@ -13,7 +13,11 @@ pub enum RestApiDecision {
 }
 
 /// Decide from the APIs named `name` and, for each, whether it carries flarelink's tag.
-pub fn decide(named: &[(RestApi, bool)], name: &str, force: bool) -> Result<RestApiDecision, Refusal> {
+pub fn decide(
+    named: &[(RestApi, bool)],
+    name: &str,
+    force: bool,
+) -> Result<RestApiDecision, Refusal> {
     match named {
         [] => Ok(RestApiDecision::Create),
         [(api, ours)] if *ours || force => Ok(RestApiDecision::Exists(api.clone())),
@@ -37,13 +41,20 @@ mod tests {
     use super::*;
 
     fn api(id: &str) -> RestApi {
-        RestApi { id: id.into(), name: "ditto-api".into(), endpoint_types: vec!["REGIONAL".into()] }
+        RestApi {
+            id: id.into(),
+            name: "ditto-api".into(),
+            endpoint_types: vec!["REGIONAL".into()],
+        }
     }
 
     #[test]
     fn decisions() {
         assert_eq!(decide(&[], "ditto-api", false), Ok(RestApiDecision::Create));
-        assert_eq!(decide(&[(api("a"), true)], "ditto-api", false), Ok(RestApiDecision::Exists(api("a"))));
+        assert_eq!(
+            decide(&[(api("a"), true)], "ditto-api", false),
+            Ok(RestApiDecision::Exists(api("a")))
+        );
         assert!(decide(&[(api("a"), false)], "ditto-api", false).is_err());
         assert!(decide(&[(api("a"), false)], "ditto-api", true).is_ok());
         assert!(decide(&[(api("a"), true), (api("b"), true)], "ditto-api", true).is_err());

@@ -16,7 +16,10 @@ pub enum RouteAction {
     /// The method (and any missing resources on its path) with its integration.
     Create,
     /// The method is there; its authorization and/or its integration differ.
-    Update { auth: bool, integration: bool },
+    Update {
+        auth: bool,
+        integration: bool,
+    },
 }
 
 /// A method on the API that no configured route describes.
@@ -43,7 +46,10 @@ fn auth_matches(method: &Method, wanted: &MethodAuth) -> bool {
             "NONE" => true,
             _ => {
                 method.authorizer_id == wanted.authorizer_id
-                    && wanted.authorizer_id.as_deref().is_some_and(|id| !id.is_empty())
+                    && wanted
+                        .authorizer_id
+                        .as_deref()
+                        .is_some_and(|id| !id.is_empty())
                     && method.authorization_scopes.is_empty()
             }
         }
@@ -64,7 +70,8 @@ pub fn decide(
     authorizer_id: Option<&str>,
     owned: bool,
 ) -> (Vec<(Route, RouteAction)>, Vec<Stale>) {
-    let by_path: BTreeMap<&str, &Resource> = resources.iter().map(|r| (r.path.as_str(), r)).collect();
+    let by_path: BTreeMap<&str, &Resource> =
+        resources.iter().map(|r| (r.path.as_str(), r)).collect();
     let decided = routes
         .iter()
         .map(|route| {
@@ -90,7 +97,10 @@ pub fn decide(
     if owned {
         for r in resources {
             for m in r.methods.keys() {
-                if !routes.iter().any(|route| route.path == r.path && &route.method == m) {
+                if !routes
+                    .iter()
+                    .any(|route| route.path == r.path && &route.method == m)
+                {
                     stale.push(Stale {
                         path: r.path.clone(),
                         method: m.clone(),
@@ -128,7 +138,9 @@ pub async fn ensure_resource(
         parent_id = match known.get(&current) {
             Some(id) => id.clone(),
             None => {
-                let created = apigateway.create_resource(api_id, &parent_id, segment).await?;
+                let created = apigateway
+                    .create_resource(api_id, &parent_id, segment)
+                    .await?;
                 known.insert(current.clone(), created.id.clone());
                 created.id
             }
@@ -142,7 +154,12 @@ mod tests {
     use super::*;
 
     fn route(path: &str, method: &str, auth: RouteAuth) -> Route {
-        Route { path: path.into(), method: method.into(), upstream: "https://up.example/x".into(), auth }
+        Route {
+            path: path.into(),
+            method: method.into(),
+            upstream: "https://up.example/x".into(),
+            auth,
+        }
     }
 
     fn resource(path: &str, methods: Vec<Method>) -> Resource {
@@ -151,7 +168,10 @@ mod tests {
             parent_id: None,
             path: path.into(),
             path_part: None,
-            methods: methods.into_iter().map(|m| (m.http_method.clone(), m)).collect(),
+            methods: methods
+                .into_iter()
+                .map(|m| (m.http_method.clone(), m))
+                .collect(),
         }
     }
 
@@ -176,8 +196,15 @@ mod tests {
     #[test]
     fn decisions() {
         let ditto = route("/ditto", "GET", RouteAuth::Cognito);
-        let good = method("GET", MethodAuth::cognito("z1", vec![]), "https://up.example/x");
-        let resources = vec![resource("/", vec![]), resource("/ditto", vec![good.clone()])];
+        let good = method(
+            "GET",
+            MethodAuth::cognito("z1", vec![]),
+            "https://up.example/x",
+        );
+        let resources = vec![
+            resource("/", vec![]),
+            resource("/ditto", vec![good.clone()]),
+        ];
 
         let (d, stale) = decide(std::slice::from_ref(&ditto), &resources, Some("z1"), true);
         assert_eq!(d[0].1, RouteAction::Exists);
@@ -185,24 +212,48 @@ mod tests {
 
         // A new authorizer: the method must be repointed.
         let (d, _) = decide(std::slice::from_ref(&ditto), &resources, None, true);
-        assert_eq!(d[0].1, RouteAction::Update { auth: true, integration: false });
+        assert_eq!(
+            d[0].1,
+            RouteAction::Update {
+                auth: true,
+                integration: false
+            }
+        );
 
         // Another upstream.
-        let moved = Route { upstream: "https://elsewhere.example/".into(), ..ditto.clone() };
+        let moved = Route {
+            upstream: "https://elsewhere.example/".into(),
+            ..ditto.clone()
+        };
         let (d, _) = decide(&[moved], &resources, Some("z1"), true);
-        assert_eq!(d[0].1, RouteAction::Update { auth: false, integration: true });
+        assert_eq!(
+            d[0].1,
+            RouteAction::Update {
+                auth: false,
+                integration: true
+            }
+        );
 
         // Made public.
         let open = route("/ditto", "GET", RouteAuth::None);
         let (d, _) = decide(&[open], &resources, Some("z1"), true);
-        assert_eq!(d[0].1, RouteAction::Update { auth: true, integration: false });
+        assert_eq!(
+            d[0].1,
+            RouteAction::Update {
+                auth: true,
+                integration: false
+            }
+        );
 
         // A renamed route: create the new one, the old method is stale on an owned API only.
         let renamed = route("/pikachu", "GET", RouteAuth::Cognito);
         let (d, stale) = decide(std::slice::from_ref(&renamed), &resources, Some("z1"), true);
         assert_eq!(d[0].1, RouteAction::Create);
         assert_eq!(stale.len(), 1);
-        assert_eq!((stale[0].path.as_str(), stale[0].method.as_str()), ("/ditto", "GET"));
+        assert_eq!(
+            (stale[0].path.as_str(), stale[0].method.as_str()),
+            ("/ditto", "GET")
+        );
         let (_, stale) = decide(&[renamed], &resources, Some("z1"), false);
         assert!(stale.is_empty());
     }

@@ -42,11 +42,17 @@ pub fn spec(c: &CognitoConfig) -> UserPoolSpec {
 pub fn differences(pool: &UserPool, spec: &UserPoolSpec) -> Vec<String> {
     let mut d = Vec::new();
     if pool.self_sign_up != spec.self_sign_up {
-        d.push(format!("self sign-up {} → {}", pool.self_sign_up, spec.self_sign_up));
+        d.push(format!(
+            "self sign-up {} → {}",
+            pool.self_sign_up, spec.self_sign_up
+        ));
     }
     let verifies = pool.auto_verified_attributes.iter().any(|a| a == "email");
     if verifies != spec.auto_verify_email {
-        d.push(format!("auto-verify email {verifies} → {}", spec.auto_verify_email));
+        d.push(format!(
+            "auto-verify email {verifies} → {}",
+            spec.auto_verify_email
+        ));
     }
     if pool.password_policy.as_ref() != Some(&spec.password_policy) {
         d.push(format!(
@@ -64,7 +70,11 @@ pub fn differences(pool: &UserPool, spec: &UserPoolSpec) -> Vec<String> {
 }
 
 /// Decide from the pools with the configured name (`found` = (pool, described)).
-pub fn decide(found: &[UserPool], spec: &UserPoolSpec, force: bool) -> Result<PoolDecision, Refusal> {
+pub fn decide(
+    found: &[UserPool],
+    spec: &UserPoolSpec,
+    force: bool,
+) -> Result<PoolDecision, Refusal> {
     let pool = match found {
         [] => return Ok(PoolDecision::Create),
         [pool] => pool,
@@ -74,7 +84,10 @@ pub fn decide(found: &[UserPool], spec: &UserPoolSpec, force: bool) -> Result<Po
                     "{} user pools are named {:?} ({})",
                     many.len(),
                     spec.name,
-                    many.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|p| p.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 "rename the extra pools, or set cognito.user_pool to a unique name",
             ))
@@ -153,7 +166,10 @@ mod tests {
         let s = spec(&config());
         assert_eq!(decide(&[], &s, false), Ok(PoolDecision::Create));
         let pool = pool_like(&s);
-        assert!(matches!(decide(std::slice::from_ref(&pool), &s, false), Ok(PoolDecision::Exists(_))));
+        assert!(matches!(
+            decide(std::slice::from_ref(&pool), &s, false),
+            Ok(PoolDecision::Exists(_))
+        ));
 
         let mut drifted = pool.clone();
         drifted.self_sign_up = false;
@@ -166,7 +182,10 @@ mod tests {
         let mut foreign = pool.clone();
         foreign.tags.clear();
         assert!(decide(std::slice::from_ref(&foreign), &s, false).is_err());
-        assert!(matches!(decide(&[foreign], &s, true), Ok(PoolDecision::Update(..))));
+        assert!(matches!(
+            decide(&[foreign], &s, true),
+            Ok(PoolDecision::Update(..))
+        ));
 
         let mut no_email = pool.clone();
         no_email.required_attributes.clear();

@@ -1,0 +1,17 @@
+//! One module per command family; `run` dispatches.
+
+mod link;
+mod provision;
+
+use crate::args::{Cli, Command, OutputFormat};
+
+pub async fn run(cli: Cli) -> u8 {
+    let human = cli.global.output == OutputFormat::Human;
+    match &cli.command {
+        Command::Provision(args) => provision::run(&cli, args, human).await,
+        command => {
+            let args = command.run_args().expect("the link family has run args");
+            link::run(&cli, command, args, human).await
+        }
+    }
+}
