@@ -4,13 +4,16 @@ Prints one JSON line, {"endpoint": "http://127.0.0.1:PORT"}, once the server lis
 serves until its standard input closes (so it never outlives the process that started it) or
 it receives SIGTERM/SIGINT.
 
-Three deliberate departures from stock moto, each to make it answer as AWS does:
+Four deliberate departures from stock moto, each to make it answer as AWS does:
   * GetBasePathMapping(s) on a domain that never had a mapping raises KeyError inside moto
     (HTTP 500); AWS answers NotFound / an empty list. The mappings table becomes a defaultdict
     so flarelink's own NotFound handling is what gets exercised.
   * UpdateDomainName is missing from moto 5.2.5 (HTTP 500 NotImplementedError). It is added
     for the replace operations AWS documents on a domain's certificate and security policy, so
     certificate rotation (a custom domain switched to a new ACM certificate) can be proved.
+  * USER_SRP_AUTH's SECRET_BLOCK is base64 on AWS (clients sign its decoded bytes); moto sends
+    a bare UUID. It is sent base64-encoded and accepted back in that form. moto still does not
+    check the SRP signature — flarelink's SRP is proved against pycognito in its own tests.
   * Optional, off unless FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS is set: API Gateway's per-account
     quota of one CreateDomainName/UpdateDomainName/DeleteDomainName per 30 s. Within the window, those calls
     answer 429 TooManyRequestsException with a Retry-After header, as AWS does, so the retry
@@ -75,6 +78,26 @@ def patch_update_domain_name() -> None:
     APIGatewayResponse.update_domain_name = respond
 
 
+def patch_srp_secret_block() -> None:
+    import base64
+
+    from moto.cognitoidp.models import CognitoIdpBackend
+
+    original = CognitoIdpBackend.initiate_auth
+
+    def initiate_auth(self, client_id, auth_flow, auth_parameters):
+        result = original(self, client_id, auth_flow, auth_parameters)
+        params = result.get("ChallengeParameters") or {}
+        if result.get("ChallengeName") == "PASSWORD_VERIFIER" and "SECRET_BLOCK" in params:
+            session = params["SECRET_BLOCK"]
+            encoded = base64.b64encode(session.encode()).decode()
+            self.sessions[encoded] = self.sessions[session]
+            params["SECRET_BLOCK"] = encoded
+        return result
+
+    CognitoIdpBackend.initiate_auth = initiate_auth
+
+
 def patch_domain_quota(window_seconds: float) -> None:
     from moto.apigateway.exceptions import ApiGatewayException
     from moto.apigateway.models import APIGatewayBackend
@@ -121,6 +144,7 @@ def patch_domain_quota(window_seconds: float) -> None:
 def main() -> None:
     patch_base_path_mappings()
     patch_update_domain_name()
+    patch_srp_secret_block()
     quota = os.environ.get("FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS")
     if quota:
         patch_domain_quota(float(quota))

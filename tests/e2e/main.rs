@@ -10,6 +10,7 @@ mod link;
 mod provision;
 mod resilience;
 mod step_commands;
+mod story;
 mod unlink;
 
 use harness::{Stack, HOST};

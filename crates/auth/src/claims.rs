@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// The claims flarelink reads from a Cognito ID or access token.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Claims {
     /// `https://cognito-idp.<region>.amazonaws.com/<pool-id>`
     pub iss: Option<String>,

@@ -91,6 +91,94 @@ pub enum Command {
     /// hosted-UI domain, REGIONAL REST API with its routes and Cognito authorizer, deployed to
     /// the stage (a new deployment only when something changed).
     Provision(ProvisionArgs),
+    /// Test users in the user pool (admin calls), so nobody keeps a password in a file.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Sign in (SRP by default) and print the ID token (--access: the access token;
+    /// --output json: all three with their expiry).
+    Token(TokenArgs),
+    /// Print the hosted-UI sign-in URLs: authorization code with PKCE, and the guide's implicit flow.
+    LoginUrl,
+    /// Call https://<hostname>/<route> without a token (expects 401) and with one (expects 2xx),
+    /// and explain what goes wrong: expired token, token from another pool, unknown hostname,
+    /// CNAME not proxied, TLS failures, upstream errors.
+    Verify(VerifyArgs),
+}
+
+/// Where a password comes from: never the command line.
+#[derive(Debug, Args, Clone)]
+pub struct PasswordSource {
+    /// Read the password from the first line of standard input.
+    #[arg(long, conflicts_with = "password_env")]
+    pub password_stdin: bool,
+    /// Read the password from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user (or reset an existing one) with a permanent password, e-mail verified.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Confirm a user who signed up (admin confirmation instead of the e-mailed code).
+    Confirm {
+        #[arg(long)]
+        username: String,
+    },
+    /// Delete a user.
+    Delete {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TokenArgs {
+    #[arg(long)]
+    pub username: String,
+    #[command(flatten)]
+    pub password: PasswordSource,
+    /// Print the access token instead of the ID token (the authorizer wants the ID token
+    /// unless the method has OAuth scopes).
+    #[arg(long)]
+    pub access: bool,
+    /// Use USER_PASSWORD_AUTH instead of SRP (the app client must allow it).
+    #[arg(long)]
+    pub password_auth: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct VerifyArgs {
+    /// The hostname to call (default: the first [[domain]]).
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// The route to call (default: the first [[api.route]], else /ditto).
+    #[arg(long)]
+    pub route: Option<String>,
+    /// Sign in as this user for the authorized call (password as for `token`).
+    #[arg(long)]
+    pub username: Option<String>,
+    #[command(flatten)]
+    pub password: PasswordSource,
+    /// Take the ID token from this environment variable instead of signing in.
+    #[arg(long, value_name = "VAR", conflicts_with = "username")]
+    pub token_env: Option<String>,
+    /// Extra trusted root certificate (PEM file), e.g. for a staging setup.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Connect to ADDR:PORT instead of resolving HOST (like curl's --resolve, HOST:PORT:ADDR).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Do not require the answer to come through Cloudflare.
+    #[arg(long)]
+    pub allow_direct: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -107,6 +195,10 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Provision(_) => "provision",
+            Command::Users(_) => "users",
+            Command::Token(_) => "token",
+            Command::LoginUrl => "login-url",
+            Command::Verify(_) => "verify",
             Command::LinkDomain(_) => "link-domain",
             Command::UnlinkDomain(_) => "unlink-domain",
             Command::Certificate(_) => "certificate",

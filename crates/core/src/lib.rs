@@ -10,6 +10,7 @@ pub mod ownership;
 pub mod plan;
 pub mod provision;
 pub mod resolve;
+pub mod session;
 pub mod steps;
 pub mod unlink;
 

@@ -1,7 +1,10 @@
 //! One module per command family; `run` dispatches.
 
+mod identity;
 mod link;
+mod password;
 mod provision;
+mod verify;
 
 use crate::args::{Cli, Command, OutputFormat};
 
@@ -9,6 +12,10 @@ pub async fn run(cli: Cli) -> u8 {
     let human = cli.global.output == OutputFormat::Human;
     match &cli.command {
         Command::Provision(args) => provision::run(&cli, args, human).await,
+        Command::Users(users) => identity::users(&cli, users, human).await,
+        Command::Token(args) => identity::token(&cli, args, human).await,
+        Command::LoginUrl => identity::login_url(&cli, human).await,
+        Command::Verify(args) => verify::run(&cli, args, human).await,
         command => {
             let args = command.run_args().expect("the link family has run args");
             link::run(&cli, command, args, human).await
