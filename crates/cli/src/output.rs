@@ -3,13 +3,23 @@
 use flarelink_core::plan::{Action, RunReport, StepReport};
 use serde_json::json;
 
+/// What a step is about: its hostname, "(zone)" for the zone-wide SSL mode, nothing for
+/// provisioning steps (their summary names what they touch).
+fn subject(r: &StepReport) -> &str {
+    match (&r.hostname, r.step) {
+        (Some(h), _) => h,
+        (None, flarelink_core::StepId::SslMode) => "(zone)",
+        (None, _) => "",
+    }
+}
+
 pub fn step_line(r: &StepReport) -> String {
     let mut line = format!(
         "[{}/{}] {:<16} {:<18} {:<7} {}",
         r.number,
         r.of,
         r.step.name(),
-        r.hostname.as_deref().unwrap_or("(zone)"),
+        subject(r),
         r.action.as_str(),
         r.summary
     );
@@ -54,6 +64,15 @@ pub fn human_summary(report: &RunReport) -> String {
                 d.stage
             )),
         ));
+    }
+    if let Some(p) = &report.provisioned {
+        let row = |k: &str, v: Option<&str>| format!("  {k:<22} {}\n", v.unwrap_or("-"));
+        out.push_str(&row("user pool", p.user_pool_id.as_deref()));
+        out.push_str(&row("app client", p.app_client_id.as_deref()));
+        out.push_str(&row("hosted UI", p.hosted_ui.as_deref()));
+        out.push_str(&row("REST API", p.rest_api_id.as_deref()));
+        out.push_str(&row("stage", Some(&p.stage)));
+        out.push_str(&row("invoke URL", p.invoke_url.as_deref()));
     }
     if let Some(mode) = &report.zone.ssl_mode {
         let zone = report.zone.name.as_deref().unwrap_or("the zone");

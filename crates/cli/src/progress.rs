@@ -81,7 +81,11 @@ fn prefix(step: StepId, hostname: Option<&str>) -> String {
         step.number(),
         step.total(),
         step.name(),
-        hostname.unwrap_or("(zone)")
+        hostname.unwrap_or(if step == StepId::SslMode {
+            "(zone)"
+        } else {
+            ""
+        })
     )
 }
 

@@ -10,8 +10,10 @@ use crate::config::ApiConfig;
 
 const PREFIX: &str = "flarelink api ";
 
-/// The fingerprint of the API as configured, with the authorizer's user pool.
-pub fn fingerprint(api: &ApiConfig, pool_arn: Option<&str>) -> String {
+/// The fingerprint of the API as configured, with the authorizer's user pool (by name: a dry-run
+/// cannot know the ARN of a pool still to be created, and a pool replaced under the same name
+/// changes the authorizer, which redeploys anyway).
+pub fn fingerprint(api: &ApiConfig, pool: Option<&str>) -> String {
     let mut routes: Vec<String> = api
         .routes
         .iter()
@@ -25,7 +27,7 @@ pub fn fingerprint(api: &ApiConfig, pool_arn: Option<&str>) -> String {
     routes.sort();
     let canonical = serde_json::json!({
         "routes": routes,
-        "authorizer": { "pool": pool_arn, "identity_source": super::authorizer::IDENTITY_SOURCE },
+        "authorizer": { "pool": pool, "identity_source": super::authorizer::IDENTITY_SOURCE },
     });
     let digest = Sha256::digest(canonical.to_string().as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
@@ -57,15 +59,15 @@ mod tests {
 
     #[test]
     fn the_fingerprint_follows_what_is_served() {
-        let a = fingerprint(&api(), Some("arn:pool"));
-        assert_eq!(a, fingerprint(&api(), Some("arn:pool")));
-        assert_ne!(a, fingerprint(&api(), Some("arn:other")));
+        let a = fingerprint(&api(), Some("pool"));
+        assert_eq!(a, fingerprint(&api(), Some("pool")));
+        assert_ne!(a, fingerprint(&api(), Some("other-pool")));
         let mut changed = api();
         changed.routes[0].upstream = "https://elsewhere.example/".into();
-        assert_ne!(a, fingerprint(&changed, Some("arn:pool")));
+        assert_ne!(a, fingerprint(&changed, Some("pool")));
         let mut renamed = api();
         renamed.name = "other-name".into(); // the name is not served: no redeploy
-        assert_eq!(a, fingerprint(&renamed, Some("arn:pool")));
+        assert_eq!(a, fingerprint(&renamed, Some("pool")));
         assert!(is_current(Some(&description(&a)), &a));
         assert!(!is_current(Some("deployed by hand"), &a));
         assert!(!is_current(None, &a));

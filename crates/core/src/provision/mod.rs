@@ -278,7 +278,10 @@ pub async fn run(
         _ => None,
     };
     let (route_plan, stale) = routes::decide(&api_config.routes, &resources, authorizer_id, owned);
-    let fingerprint = deployment::fingerprint(api_config, pool_arn.as_deref());
+    let fingerprint = deployment::fingerprint(
+        api_config,
+        config.cognito.as_ref().map(|c| c.user_pool.as_str()),
+    );
     let plan = ApiPlan {
         deployed_fingerprint_current: deployment::is_current(served.as_deref(), &fingerprint),
         api,
@@ -784,7 +787,10 @@ async fn apply(
     }
 
     // Deployment, only when something changed or the stage serves an older API.
-    let fingerprint = deployment::fingerprint(api_config, pool_arn.as_deref());
+    let fingerprint = deployment::fingerprint(
+        api_config,
+        config.cognito.as_ref().map(|c| c.user_pool.as_str()),
+    );
     let current = plan.deployed_fingerprint_current && fingerprint == plan.fingerprint;
     let mut r = deployment_report(
         api_config,
