@@ -4,13 +4,17 @@ Prints one JSON line, {"endpoint": "http://127.0.0.1:PORT"}, once the server lis
 serves until its standard input closes (so it never outlives the process that started it) or
 it receives SIGTERM/SIGINT.
 
-Four deliberate departures from stock moto, each to make it answer as AWS does:
+Five deliberate departures from stock moto, each to make it answer as AWS does:
   * GetBasePathMapping(s) on a domain that never had a mapping raises KeyError inside moto
     (HTTP 500); AWS answers NotFound / an empty list. The mappings table becomes a defaultdict
     so flarelink's own NotFound handling is what gets exercised.
   * UpdateDomainName is missing from moto 5.2.5 (HTTP 500 NotImplementedError). It is added
     for the replace operations AWS documents on a domain's certificate and security policy, so
     certificate rotation (a custom domain switched to a new ACM certificate) can be proved.
+  * UpdateMethod (missing: HTTP 500) for a method's authorization (`/authorizationType`,
+    `/authorizerId`, `/authorizationScopes`, `/apiKeyRequired`), and UpdateAuthorizer's
+    `add`/`remove /providerARNs` (moto raises "not implemented"), so switching a route's auth or
+    an authorizer's user pool in place can be proved.
   * USER_SRP_AUTH's SECRET_BLOCK is base64 on AWS (clients sign its decoded bytes); moto sends
     a bare UUID. It is sent base64-encoded and accepted back in that form. moto still does not
     check the SRP signature — flarelink's SRP is proved against pycognito in its own tests.
@@ -76,6 +80,62 @@ def patch_update_domain_name() -> None:
 
     APIGatewayBackend.update_domain_name = update_domain_name
     APIGatewayResponse.update_domain_name = respond
+
+
+def patch_method_and_authorizer_updates() -> None:
+    from moto.apigateway.exceptions import BadRequestException
+    from moto.apigateway.models import APIGatewayBackend, Authorizer
+    from moto.apigateway.responses import APIGatewayResponse
+
+    def update_method(self, function_id, resource_id, method_type, patch_operations):
+        method = self.get_method(function_id, resource_id, method_type)
+        for op in patch_operations or []:
+            kind, path, value = op.get("op"), op.get("path"), op.get("value")
+            if (kind, path) == ("replace", "/authorizationType"):
+                method.authorization_type = value
+            elif (kind, path) == ("replace", "/authorizerId"):
+                method.authorizer_id = value or None
+            elif (kind, path) == ("replace", "/apiKeyRequired"):
+                method.api_key_required = str(value).lower() == "true"
+            elif path == "/authorizationScopes" and kind in ("add", "remove"):
+                scopes = list(method.authorization_scopes or [])
+                if kind == "add" and value not in scopes:
+                    scopes.append(value)
+                elif kind == "remove" and value in scopes:
+                    scopes.remove(value)
+                method.authorization_scopes = scopes or None
+            else:
+                raise BadRequestException(f"Invalid patch operation specified: {kind} {path}")
+        return method
+
+    def respond(self):
+        # /restapis/{id}/resources/{resource}/methods/{method}
+        parts = self.path.split("/")
+        method = self.backend.update_method(parts[2], parts[4], parts[6], self._get_param("patchOperations"))
+        return 200, {"status": 200}, json.dumps(method.to_json())
+
+    APIGatewayBackend.update_method = update_method
+    APIGatewayResponse.update_method = respond
+
+    original_apply = Authorizer.apply_operations
+
+    def apply_operations(self, patch_operations):
+        rest = []
+        for op in patch_operations:
+            if op.get("path") == "/providerARNs" and op.get("op") in ("add", "remove"):
+                arns = list(self.provider_arns or [])
+                if op["op"] == "add" and op.get("value") not in arns:
+                    arns.append(op.get("value"))
+                elif op["op"] == "remove" and op.get("value") in arns:
+                    arns.remove(op.get("value"))
+                if not arns:
+                    raise BadRequestException("providerARNs must not be empty")
+                self.provider_arns = arns
+            else:
+                rest.append(op)
+        return original_apply(self, rest)
+
+    Authorizer.apply_operations = apply_operations
 
 
 def patch_srp_secret_block() -> None:
@@ -144,6 +204,7 @@ def patch_domain_quota(window_seconds: float) -> None:
 def main() -> None:
     patch_base_path_mappings()
     patch_update_domain_name()
+    patch_method_and_authorizer_updates()
     patch_srp_secret_block()
     quota = os.environ.get("FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS")
     if quota:

@@ -218,3 +218,40 @@ emit({})
         .contains("domain_prefix"));
     assert_eq!(provisioned(&stack)["pools"], 0, "nothing was created");
 }
+
+#[test]
+fn switching_a_routes_auth_updates_the_method_in_place_and_redeploys() {
+    let stack = Stack::start();
+    let route = |auth: &str| {
+        format!("[[api.route]]\npath = \"/ditto\"\nmethod = \"GET\"\nupstream = \"https://pokeapi.co/api/v2/pokemon/ditto\"\nauth = \"{auth}\"\n")
+    };
+    let guarded = stack.provision_config(&route("cognito"), "");
+    stack.flarelink(&guarded, &["provision"]).assert_code(0);
+    let before = provisioned(&stack);
+
+    let open = stack.provision_config(&route("none"), "");
+    let run = stack.flarelink(&open, &["provision", "--output", "json"]);
+    run.assert_code(0);
+    let writes: Vec<String> = run
+        .actions()
+        .into_iter()
+        .filter(|(_, _, a)| a != "exists")
+        .map(|(s, _, a)| format!("{s}:{a}"))
+        .collect();
+    assert_eq!(writes, vec!["route:change", "deployment:create"]);
+    let after = provisioned(&stack);
+    assert_eq!(after["routes"][0]["auth"], "NONE");
+    assert_eq!(
+        after["routes"][0]["uri"], before["routes"][0]["uri"],
+        "the integration was kept"
+    );
+    assert_eq!(after["deployments"], 2);
+
+    // And back (the config file is rewritten: both paths are the stack's config.toml).
+    let guarded = stack.provision_config(&route("cognito"), "");
+    let run = stack.flarelink(&guarded, &["provision", "--output", "json"]);
+    run.assert_code(0);
+    let back = provisioned(&stack);
+    assert_eq!(back["routes"], before["routes"]);
+    assert_eq!(back["deployments"], 3);
+}
