@@ -72,6 +72,23 @@ struct HostPlan {
     dns_decision: Option<DnsDecision>,
 }
 
+impl HostPlan {
+    /// What is known of the hostname before any step acts.
+    fn summary(&self) -> DomainSummary {
+        DomainSummary {
+            hostname: self.domain.hostname.clone(),
+            stage: self.domain.stage.clone(),
+            base_path: self.domain.base_path_display().into(),
+            rest_api_id: self.api.as_ref().map(|a| a.id.clone()),
+            regional_domain_name: self
+                .existing_domain
+                .as_ref()
+                .and_then(|d| d.regional_domain_name.clone()),
+            ..Default::default()
+        }
+    }
+}
+
 struct LinkPlan {
     zone: Option<Zone>,
     ssl: Option<(SslSetting, SslDecision)>,
@@ -344,18 +361,7 @@ async fn discover_host(
 /// The dry-run's view of the plan.
 fn planned_reports(plan: &LinkPlan, selection: &Selection, report: &mut RunReport) {
     for host in &plan.hosts {
-        let h = host.domain.hostname.as_str();
-        let mut summary = DomainSummary {
-            hostname: h.into(),
-            stage: host.domain.stage.clone(),
-            base_path: host.domain.base_path_display().into(),
-            rest_api_id: host.api.as_ref().map(|a| a.id.clone()),
-            regional_domain_name: host
-                .existing_domain
-                .as_ref()
-                .and_then(|d| d.regional_domain_name.clone()),
-            ..Default::default()
-        };
+        let mut summary = host.summary();
         if selection.any(&[StepId::OriginCert, StepId::AcmImport]) {
             let (origin, acm) = certificate_reports(host);
             report.steps.push(origin);
@@ -708,17 +714,7 @@ async fn apply_host(
     let h = h.as_str();
     let mut steps = Vec::new();
     let mut warnings = Vec::new();
-    let mut summary = DomainSummary {
-        hostname: h.into(),
-        stage: host.domain.stage.clone(),
-        base_path: host.domain.base_path_display().into(),
-        rest_api_id: host.api.as_ref().map(|a| a.id.clone()),
-        regional_domain_name: host
-            .existing_domain
-            .as_ref()
-            .and_then(|d| d.regional_domain_name.clone()),
-        ..Default::default()
-    };
+    let mut summary = host.summary();
     let mut certificate_arn = host.reuse.as_ref().map(|c| c.arn.clone());
     summary.cloudflare_certificate_id = host.reuse.as_ref().and_then(|c| c.origin_cert_id.clone());
 
