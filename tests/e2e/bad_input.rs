@@ -75,23 +75,31 @@ fn every_bad_config_exits_2_naming_the_field_with_no_remote_call() {
             .next()
             .and_then(|l| l.strip_prefix("# expect: "))
             .unwrap_or_else(|| panic!("{} lacks its '# expect:' line", path.display()));
-        let (code, stderr) = run(&path, &[], &["link-domain"], &wire);
-        assert_eq!(code, 2, "{}: {stderr}", path.display());
-        for needle in expect.split(" && ") {
+        // Every command validates the whole file; provisioning configs are also tried with
+        // `provision`.
+        let mut commands = vec!["link-domain"];
+        if text.contains("[api]") {
+            commands.push("provision");
+        }
+        for command in commands {
+            let (code, stderr) = run(&path, &[], &[command], &wire);
+            assert_eq!(code, 2, "{} ({command}): {stderr}", path.display());
+            for needle in expect.split(" && ") {
+                assert!(
+                    stderr.contains(needle),
+                    "{} ({command}): expected {needle:?} in:\n{stderr}",
+                    path.display()
+                );
+            }
             assert!(
-                stderr.contains(needle),
-                "{}: expected {needle:?} in:\n{stderr}",
+                stderr.contains("fix:"),
+                "{}: no fix in:\n{stderr}",
                 path.display()
             );
         }
-        assert!(
-            stderr.contains("fix:"),
-            "{}: no fix in:\n{stderr}",
-            path.display()
-        );
         checked += 1;
     }
-    assert!(checked >= 10, "only {checked} bad configs found");
+    assert!(checked >= 20, "only {checked} bad configs found");
     assert_eq!(
         wire.hits.load(Ordering::SeqCst),
         0,

@@ -157,6 +157,54 @@ emit({{"status": u["UserStatus"], "attrs": {{a["Name"]: a["Value"] for a in u["U
         .unwrap()
         .contains("response_type=token"));
 
+    // Self sign-up (as through the hosted UI), confirmed by an admin instead of the e-mailed
+    // code, then signed in.
+    stack.boto3(&format!(
+        r#"
+client("cognito-idp").sign_up(ClientId="{client}", Username="pikachu", Password="{PASSWORD}",
+    UserAttributes=[{{"Name": "email", "Value": "pikachu@example.com"}}])
+emit({{}})
+"#
+    ));
+    let early = stack.flarelink_env(
+        &config,
+        &[
+            "token",
+            "--username",
+            "pikachu",
+            "--password-env",
+            "DEMO_PASSWORD",
+        ],
+        &env,
+    );
+    early.assert_code(1);
+    stack
+        .flarelink(&config, &["users", "confirm", "--username", "pikachu"])
+        .assert_code(0);
+    let signed = stack.flarelink_env(
+        &config,
+        &[
+            "token",
+            "--username",
+            "pikachu",
+            "--password-env",
+            "DEMO_PASSWORD",
+            "--output",
+            "json",
+        ],
+        &env,
+    );
+    signed.assert_code(0);
+    let claims = verify_rs256(
+        signed.json()["id_token"].as_str().unwrap(),
+        &jwks,
+        &issuer,
+        Some(&client),
+        true,
+    )
+    .expect("the self-signed-up user's ID token verifies");
+    assert_eq!(claims.username.as_deref(), Some("pikachu"));
+
     let deleted = stack.flarelink(
         &config,
         &[
