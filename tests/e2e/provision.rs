@@ -255,3 +255,41 @@ fn switching_a_routes_auth_updates_the_method_in_place_and_redeploys() {
     assert_eq!(back["routes"], before["routes"]);
     assert_eq!(back["deployments"], 3);
 }
+
+#[test]
+fn a_renamed_route_is_created_and_the_old_method_removed_on_flarelinks_api() {
+    let stack = Stack::start();
+    let route = |path: &str| {
+        format!("[[api.route]]\npath = \"{path}\"\nmethod = \"GET\"\nupstream = \"https://pokeapi.co/api/v2/pokemon/ditto\"\nauth = \"cognito\"\n")
+    };
+    let config = stack.provision_config(&route("/ditto"), "");
+    stack.flarelink(&config, &["provision"]).assert_code(0);
+
+    let config = stack.provision_config(&route("/pokemon/{name}"), "");
+    let run = stack.flarelink(&config, &["provision", "--output", "json"]);
+    run.assert_code(0);
+    let writes: Vec<String> = run
+        .actions()
+        .into_iter()
+        .filter(|(_, _, a)| a != "exists")
+        .map(|(s, _, a)| format!("{s}:{a}"))
+        .collect();
+    assert_eq!(
+        writes,
+        vec!["route:create", "route:delete", "deployment:create"]
+    );
+    let state = provisioned(&stack);
+    let paths: Vec<&str> = state["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["/pokemon/{name}"]);
+    let again = stack.flarelink(&config, &["provision", "--output", "json"]);
+    assert!(
+        again.actions().iter().all(|(_, _, a)| a == "exists"),
+        "{:?}",
+        again.actions()
+    );
+}
