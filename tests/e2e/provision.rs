@@ -293,3 +293,34 @@ fn a_renamed_route_is_created_and_the_old_method_removed_on_flarelinks_api() {
         again.actions()
     );
 }
+
+#[test]
+fn provision_dry_run_without_credentials_prints_the_static_plan() {
+    let stack = Stack::start();
+    let config = stack.provision_config("", "");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_flarelink"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .arg("--config")
+        .arg(&config)
+        .args(["provision", "--dry-run"])
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("[7/7] deployment"), "{stdout}");
+    assert!(stdout.contains("Could not check live state"), "{stdout}");
+    assert!(stdout.contains("nothing was changed"), "{stdout}");
+}

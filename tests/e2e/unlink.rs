@@ -106,3 +106,45 @@ emit({})
     );
     assert_eq!(stack.stats().writes, 0);
 }
+
+#[test]
+fn unlink_keeps_a_mapping_repointed_to_another_api_and_its_domain() {
+    let stack = Stack::start();
+    let other = stack.sample_api("other-api", "prod");
+    stack.sample_api("ditto-api", "prod");
+    let config = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
+    stack.flarelink(&config, &["link-domain"]).assert_code(0);
+    stack.boto3(&format!(
+        r#"
+client("apigateway").update_base_path_mapping(domainName="api.example.com", basePath="(none)",
+    patchOperations=[{{"op": "replace", "path": "/restapiId", "value": "{other}"}}])
+emit({{}})
+"#
+    ));
+    let run = stack.flarelink(&config, &["unlink-domain", "--output", "json"]);
+    run.assert_code(0);
+    let aws = stack.aws_state();
+    assert_eq!(
+        aws["domains"].as_array().unwrap().len(),
+        1,
+        "the domain stays: {aws:#}"
+    );
+    assert_eq!(
+        aws["domains"][0]["mappings"],
+        json!([["(none)", other, "prod"]])
+    );
+    assert_eq!(
+        aws["certificates"].as_array().unwrap().len(),
+        1,
+        "the certificate the staying domain serves stays"
+    );
+    assert_eq!(
+        stack.live_origin_certs().len(),
+        1,
+        "and so does its origin certificate"
+    );
+    assert!(
+        stack.dns_records().is_empty(),
+        "flarelink's CNAME to this region's domain is removed"
+    );
+}

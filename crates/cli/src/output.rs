@@ -88,7 +88,8 @@ pub fn human_summary(report: &RunReport) -> String {
     let changes = report.changes();
     out.push('\n');
     if report.dry_run {
-        if report.steps.iter().any(|s| s.action == Action::Unknown) {
+        if !report.unchecked.is_empty() || report.steps.iter().any(|s| s.action == Action::Unknown)
+        {
             out.push_str("Dry run: nothing was changed.\n");
         } else if changes == 0 {
             out.push_str("Dry run: everything is in place; a real run would change nothing.\n");

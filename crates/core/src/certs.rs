@@ -7,7 +7,7 @@ use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, SanType};
 use x509_parser::prelude::*;
 
 use crate::config::KeyType;
-use crate::ownership::CSR_MARKER_OU;
+use crate::ownership::{CSR_MARKER_OU, CSR_REGION_PREFIX};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {
@@ -66,15 +66,17 @@ impl PrivateKey {
         rcgen::PublicKeyData::subject_public_key_info(&self.key)
     }
 
-    /// A CSR for `hostname`, marked as flarelink's (see `ownership`): Cloudflare keeps the CSR
-    /// with the certificate, which is how a later run recognises an orphan it may revoke.
-    pub fn csr_pem(&self, hostname: &str) -> Result<String, CertError> {
+    /// A CSR for `hostname`, marked as flarelink's and with the AWS region it is imported into
+    /// (see `ownership`): Cloudflare keeps the CSR with the certificate, which is how a later run
+    /// recognises an orphan it may revoke — and leaves alone one linked from another region.
+    pub fn csr_pem(&self, hostname: &str, region: &str) -> Result<String, CertError> {
         let mut params = CertificateParams::new(vec![hostname.to_string()])
             .map_err(|e| CertError::Csr(e.to_string()))?;
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, hostname);
         dn.push(DnType::OrganizationName, "flarelink");
         dn.push(DnType::OrganizationalUnitName, CSR_MARKER_OU);
+        dn.push(DnType::LocalityName, format!("{CSR_REGION_PREFIX}{region}"));
         params.distinguished_name = dn;
         params.subject_alt_names = vec![SanType::DnsName(
             hostname
@@ -210,20 +212,29 @@ pub fn issuing_root<'a>(
     })
 }
 
-/// Whether a CSR (as Cloudflare stores it next to a certificate) was made by flarelink.
-pub fn is_flarelink_csr(csr_pem: &str) -> bool {
-    let Ok((_, pem)) = parse_x509_pem(csr_pem.trim_start().as_bytes()) else {
-        return false;
-    };
-    let Ok((_, csr)) = X509CertificationRequest::from_der(&pem.contents) else {
-        return false;
-    };
+/// Whether a CSR (as Cloudflare stores it next to a certificate) was made by flarelink, and if
+/// so for which AWS region (`Some(None)`: flarelink's, region not recorded).
+pub fn flarelink_csr_region(csr_pem: &str) -> Option<Option<String>> {
+    let (_, pem) = parse_x509_pem(csr_pem.trim_start().as_bytes()).ok()?;
+    let (_, csr) = X509CertificationRequest::from_der(&pem.contents).ok()?;
     let subject = &csr.certification_request_info.subject;
     let marked = subject
         .iter_organizational_unit()
         .filter_map(|a| a.as_str().ok())
         .any(|ou| ou == CSR_MARKER_OU);
-    marked
+    if !marked {
+        return None;
+    }
+    let region = subject
+        .iter_locality()
+        .filter_map(|a| a.as_str().ok())
+        .find_map(|l| l.strip_prefix(CSR_REGION_PREFIX).map(str::to_string));
+    Some(region)
+}
+
+/// Whether a CSR was made by flarelink for certificates imported into `region`.
+pub fn is_flarelink_csr_for(csr_pem: &str, region: &str) -> bool {
+    flarelink_csr_region(csr_pem).is_some_and(|r| r.as_deref() == Some(region))
 }
 
 #[cfg(test)]
@@ -242,9 +253,13 @@ mod tests {
     #[test]
     fn csr_is_marked_and_key_is_redacted() {
         let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
-        let csr = key.csr_pem("api.example.com").unwrap();
+        let csr = key.csr_pem("api.example.com", "us-east-1").unwrap();
         assert!(csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----"));
-        assert!(is_flarelink_csr(&csr));
+        assert!(is_flarelink_csr_for(&csr, "us-east-1"));
+        assert!(
+            !is_flarelink_csr_for(&csr, "eu-west-1"),
+            "another region's is not ours"
+        );
         assert!(!format!("{key:?}").contains("PRIVATE"));
         let other = rcgen::CertificateParams::new(vec!["api.example.com".into()])
             .unwrap()
@@ -252,8 +267,8 @@ mod tests {
             .unwrap()
             .pem()
             .unwrap();
-        assert!(!is_flarelink_csr(&other));
-        assert!(!is_flarelink_csr("not a csr"));
+        assert_eq!(flarelink_csr_region(&other), None);
+        assert_eq!(flarelink_csr_region("not a csr"), None);
     }
 
     fn issue(
@@ -321,6 +336,6 @@ mod tests {
         assert!(pem.starts_with(concat!("-----BEGIN PRIVATE", " KEY-----")));
         // ACM limit: unencrypted key at most 5,120 bytes.
         assert!(pem.len() < 5120);
-        assert!(key.csr_pem("api.example.com").is_ok());
+        assert!(key.csr_pem("api.example.com", "us-east-1").is_ok());
     }
 }

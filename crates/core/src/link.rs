@@ -223,7 +223,8 @@ async fn plan(
             .and_then(|d| d.regional_certificate_arn.as_deref());
         let reuse =
             acm_import::reusable(&managed_certs, now, in_use, domain.certificate.key_type).cloned();
-        let managed_origin: Vec<ManagedOriginCert> = origin_cert::managed_for(&origin_all, h);
+        let managed_origin: Vec<ManagedOriginCert> =
+            origin_cert::managed_for(&origin_all, h, clouds.aws.region());
         let orphans = origin_cert::orphans(&managed_origin, &managed_certs);
 
         let cert_will_exist = reuse.is_some() || selection.has(AcmImport);
@@ -740,18 +741,24 @@ async fn apply_host(
                 Some(h),
                 "requesting an Origin CA certificate from Cloudflare",
             );
-            let (key, issued) =
-                match origin_cert::issue(&clouds.cloudflare, h, &host.domain.certificate).await {
-                    Ok(v) => v,
-                    Err(IssueError::Cloudflare(e)) => return Err(e).step(OriginCert, h),
-                    Err(IssueError::Certificate(e)) => {
-                        return Err(Error::Certificate {
-                            step: OriginCert,
-                            hostname: h.into(),
-                            source: e,
-                        })
-                    }
-                };
+            let (key, issued) = match origin_cert::issue(
+                &clouds.cloudflare,
+                h,
+                clouds.aws.region(),
+                &host.domain.certificate,
+            )
+            .await
+            {
+                Ok(v) => v,
+                Err(IssueError::Cloudflare(e)) => return Err(e).step(OriginCert, h),
+                Err(IssueError::Certificate(e)) => {
+                    return Err(Error::Certificate {
+                        step: OriginCert,
+                        hostname: h.into(),
+                        source: e,
+                    })
+                }
+            };
             let facts =
                 match certs::check_issued_certificate(&issued.certificate, &key, h, Utc::now()) {
                     Ok(f) => f,
@@ -802,11 +809,15 @@ async fn apply_host(
             {
                 Ok(arn) => arn,
                 Err(e) => {
-                    // The key dies with this process: the origin certificate is useless now.
-                    let _ = clouds
-                        .cloudflare
-                        .revoke_origin_certificate(&issued.id)
-                        .await;
+                    // The key dies with this process: the origin certificate is useless now —
+                    // if ACM surely refused it. After a timeout or a 5xx the import may have
+                    // gone through; the next run's orphan check decides then, from ACM's tags.
+                    if acm_import::surely_not_imported(&e) {
+                        let _ = clouds
+                            .cloudflare
+                            .revoke_origin_certificate(&issued.id)
+                            .await;
+                    }
                     return Err(e).step(AcmImport, h);
                 }
             };
@@ -872,20 +883,25 @@ async fn apply_host(
                 Some(h),
                 &format!("retiring superseded certificate {}", old.arn),
             );
-            clouds
-                .aws
-                .acm
-                .delete_certificate(&old.arn)
-                .await
-                .step(AcmImport, h)?;
-            if let Some(id) = &old.origin_cert_id {
-                clouds
-                    .cloudflare
-                    .revoke_origin_certificate(id)
-                    .await
-                    .step(OriginCert, h)?;
+            match clouds.aws.acm.delete_certificate(&old.arn).await {
+                Ok(_) => {
+                    if let Some(id) = &old.origin_cert_id {
+                        clouds
+                            .cloudflare
+                            .revoke_origin_certificate(id)
+                            .await
+                            .step(OriginCert, h)?;
+                    }
+                    r.applied = true;
+                }
+                // ACM releases a certificate from a domain minutes after the switch; until then
+                // it answers ResourceInUseException. Not an error: a later run retires it.
+                Err(e) if e.kind == flarelink_aws::ErrorKind::Conflict => warnings.push(format!(
+                    "{h}: superseded certificate {} is still in use according to ACM (it releases it minutes after the switch); a later run retires it",
+                    old.arn
+                )),
+                Err(e) => return Err(e).step(AcmImport, h),
             }
-            r.applied = true;
         }
         progress.end(&r);
         let changed = r.applied;

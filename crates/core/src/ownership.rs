@@ -1,8 +1,10 @@
 //! How flarelink marks what it creates, and recognises it later. flarelink changes or deletes only
 //! what carries its mark, unless the user passes `--force`.
 //!
-//! - Origin CA certificate: the CSR it was issued for has `OU=` [`CSR_MARKER_OU`] (Cloudflare keeps
-//!   the CSR with the certificate; origin certificates have no tags).
+//! - Origin CA certificate: the CSR it was issued for has `OU=` [`CSR_MARKER_OU`] and
+//!   `L=aws:<region>` (Cloudflare keeps the CSR with the certificate; origin certificates have no
+//!   tags). Only those of the run's region count, so a hostname linked from two regions during a
+//!   migration keeps both.
 //! - ACM certificate: tags [`TAG_MANAGED`], [`TAG_HOSTNAME`], [`TAG_ORIGIN_CERT_ID`], set in the
 //!   ImportCertificate call itself, so no untagged import can exist.
 //! - API Gateway custom domain: tags [`TAG_MANAGED`] and [`TAG_HOSTNAME`], and its certificate is
@@ -12,6 +14,8 @@
 use std::collections::BTreeMap;
 
 pub const CSR_MARKER_OU: &str = "flarelink-managed";
+/// The CSR's locality records the AWS region the certificate is imported into: `aws:<region>`.
+pub const CSR_REGION_PREFIX: &str = "aws:";
 pub const TAG_MANAGED: &str = "flarelink:managed";
 pub const TAG_HOSTNAME: &str = "flarelink:hostname";
 pub const TAG_ORIGIN_CERT_ID: &str = "flarelink:cloudflare-origin-cert-id";

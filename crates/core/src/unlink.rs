@@ -1,13 +1,13 @@
 //! `unlink-domain`: removes, in reverse order, what flarelink created for each hostname — the
 //! CNAME, the API mapping, the custom domain, the ACM certificate — and revokes the Cloudflare
-//! origin certificate. Anything not marked as flarelink's is left alone and reported. The zone's
-//! SSL/TLS mode is zone-wide and stays as it is.
+//! origin certificate. Anything not flarelink's (or linked from another region) is left alone
+//! and reported, unless `--force`. The zone's SSL/TLS mode is zone-wide and stays as it is.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use flarelink_aws::{BasePathMapping, DomainName};
-use flarelink_cloudflare::{DnsRecord, Zone};
+use flarelink_aws::{BasePathMapping, DomainName, ErrorKind};
+use flarelink_cloudflare::{DnsRecord, OriginCertificate, Zone};
 use futures::future::try_join_all;
 
 use crate::config::{Config, Domain};
@@ -19,20 +19,24 @@ use crate::resolve;
 use crate::steps::acm_import::{self, ManagedCertificate};
 use crate::steps::api_mapping::same_base_path;
 use crate::steps::origin_cert;
+use crate::steps::same_dns_name;
 
-/// What will be removed for one hostname.
+/// What will be removed for one hostname, and what is kept and why.
 struct HostRemoval {
     domain: Domain,
     dns: Vec<DnsRecord>,
-    foreign_dns: usize,
+    dns_notes: Vec<String>,
     mapping: Option<BasePathMapping>,
+    mapping_note: Option<String>,
     /// Delete the custom domain (it is flarelink's and nothing foreign hangs off it).
     delete_domain: bool,
     domain_note: Option<String>,
     regional_domain_name: Option<String>,
     certificates: Vec<ManagedCertificate>,
     kept_certificates: Vec<(ManagedCertificate, String)>,
-    revoke: Vec<String>,
+    /// flarelink origin certificates of this region that no kept ACM certificate names (the
+    /// deleted certificates' own are revoked once ACM has let them go).
+    orphans: Vec<String>,
 }
 
 pub async fn run(
@@ -43,12 +47,21 @@ pub async fn run(
 ) -> Result<RunReport, Error> {
     let hostnames: Vec<String> = config.domains.iter().map(|d| d.hostname.clone()).collect();
     let first = hostnames.first().cloned().unwrap_or_default();
-    let (zone, inventory) = tokio::try_join!(
+    let region = clouds.aws.region().to_string();
+    let (zone, inventory, apis) = tokio::try_join!(
         resolve::zone(&clouds.cloudflare, &config.zone, &hostnames),
         async {
             acm_import::discover(&clouds.aws.acm, &hostnames)
                 .await
                 .step(StepId::AcmImport, &first)
+        },
+        async {
+            clouds
+                .aws
+                .apigateway
+                .list_rest_apis()
+                .await
+                .step(StepId::ApiMapping, &first)
         },
     )?;
     let origin_fut = async {
@@ -69,24 +82,34 @@ pub async fn run(
             .filter(|(host, _)| host == h)
             .map(|(_, c)| c.clone())
             .collect();
-        removals.push(decide(
+        // The configured API's ids: by id, or every API of that name.
+        let api_ids: BTreeSet<String> = apis
+            .iter()
+            .filter(|a| a.id == domain.rest_api || a.name == domain.rest_api)
+            .map(|a| a.id.clone())
+            .collect();
+        removals.push(decide(Found {
             domain,
             existing,
             mappings,
             records,
             certs,
-            &origin_all,
-            options.force,
-        ));
+            origin_all: &origin_all,
+            api_ids,
+            region: &region,
+            force: options.force,
+        }));
     }
 
     let mut report = RunReport::new("unlink-domain", options.dry_run);
     report.zone.name = Some(zone.name.clone());
     report.zone.id = Some(zone.id.clone());
     for removal in removals {
-        let (steps, summary) = apply(clouds, &zone, removal, options, progress.as_ref()).await?;
+        let (steps, summary, warnings) =
+            apply(clouds, &zone, removal, options, progress.as_ref()).await?;
         report.steps.extend(steps);
         report.domains.push(summary);
+        report.warnings.extend(warnings);
     }
     let ssl = StepReport::new(
         StepId::SslMode,
@@ -99,9 +122,11 @@ pub async fn run(
     Ok(report)
 }
 
-type Found = (Option<DomainName>, Vec<BasePathMapping>, Vec<DnsRecord>);
-
-async fn discover(domain: &Domain, clouds: &Clouds, zone: &Zone) -> Result<Found, Error> {
+async fn discover(
+    domain: &Domain,
+    clouds: &Clouds,
+    zone: &Zone,
+) -> Result<(Option<DomainName>, Vec<BasePathMapping>, Vec<DnsRecord>), Error> {
     let h = domain.hostname.as_str();
     let apigw = &clouds.aws.apigateway;
     let domain_fut = async {
@@ -129,70 +154,121 @@ async fn discover(domain: &Domain, clouds: &Clouds, zone: &Zone) -> Result<Found
     Ok((existing, mappings, records))
 }
 
-fn decide(
-    domain: &Domain,
+/// What discovery found for one hostname.
+struct Found<'a> {
+    domain: &'a Domain,
     existing: Option<DomainName>,
     mappings: Vec<BasePathMapping>,
     records: Vec<DnsRecord>,
     certs: Vec<ManagedCertificate>,
-    origin_all: &[flarelink_cloudflare::OriginCertificate],
+    origin_all: &'a [OriginCertificate],
+    api_ids: BTreeSet<String>,
+    region: &'a str,
     force: bool,
-) -> HostRemoval {
-    let h = domain.hostname.as_str();
-    let (dns, foreign): (Vec<DnsRecord>, Vec<DnsRecord>) = records
-        .into_iter()
-        .partition(|r| ownership::is_managed_comment(r.comment.as_deref()));
+}
 
-    let managed_arns: BTreeSet<&str> = certs.iter().map(|c| c.arn.as_str()).collect();
-    let domain_is_ours = existing.as_ref().is_some_and(|d| {
-        ownership::is_managed_for(&d.tags, h)
-            || d.regional_certificate_arn
-                .as_deref()
-                .is_some_and(|a| managed_arns.contains(a))
-    });
-    let mut mapping = None;
-    let mut delete_domain = false;
-    let mut domain_note = None;
-    if let Some(d) = &existing {
-        if domain_is_ours {
-            mapping = mappings
-                .iter()
-                .find(|m| same_base_path(&m.base_path, domain.base_path.as_deref()))
-                .cloned();
-            let others: Vec<&BasePathMapping> = mappings
-                .iter()
-                .filter(|m| !same_base_path(&m.base_path, domain.base_path.as_deref()))
-                .collect();
-            if others.is_empty() || force {
-                delete_domain = true;
-            } else {
-                domain_note = Some(format!(
-                    "custom domain kept: it also has mapping(s) flarelink did not make ({}); pass --force to delete it with them",
-                    others.iter().map(|m| m.base_path.as_str()).collect::<Vec<_>>().join(", ")
-                ));
-            }
+fn decide(f: Found<'_>) -> HostRemoval {
+    let domain = f.domain;
+    let h = domain.hostname.as_str();
+    let force = f.force;
+
+    // DNS: flarelink's CNAME, if it points at this region's domain (another region's link of
+    // the same hostname — a migration — keeps its record).
+    let this_region = format!(".execute-api.{}.amazonaws.com", f.region);
+    let target = f
+        .existing
+        .as_ref()
+        .and_then(|d| d.regional_domain_name.clone());
+    let mut dns = Vec::new();
+    let mut dns_notes = Vec::new();
+    for r in f.records {
+        let marked = ownership::is_managed_comment(r.comment.as_deref());
+        let ours_here = match &target {
+            Some(t) => same_dns_name(&r.content, t),
+            None => r.content.trim_end_matches('.').ends_with(&this_region),
+        };
+        if marked && (ours_here || force) {
+            dns.push(r);
+        } else if marked {
+            dns_notes.push(format!(
+                "kept {} {} → {}: it points at another region's custom domain (pass --force to delete it)",
+                r.record_type, r.name, r.content
+            ));
         } else {
-            domain_note = Some(format!(
-                "custom domain {} is not flarelink's (certificate {}); left alone",
-                d.name,
-                d.regional_certificate_arn.as_deref().unwrap_or("(none)")
+            dns_notes.push(format!(
+                "kept {} {} → {} (not flarelink's)",
+                r.record_type, r.name, r.content
             ));
         }
     }
 
-    // A certificate still served by a domain that stays must stay too.
-    let kept_domain_cert = existing
+    // Domain and mapping: only a domain flarelink created (its tags) is removed; only the
+    // mapping to the configured API and stage is flarelink's.
+    let mut mapping = None;
+    let mut mapping_note = None;
+    let mut delete_domain = false;
+    let mut domain_note = None;
+    if let Some(d) = &f.existing {
+        let tagged = ownership::is_managed_for(&d.tags, h);
+        let at_path = f
+            .mappings
+            .iter()
+            .find(|m| same_base_path(&m.base_path, domain.base_path.as_deref()));
+        let ours = |m: &BasePathMapping| {
+            f.api_ids.contains(&m.rest_api_id) && m.stage.as_deref() == Some(domain.stage.as_str())
+        };
+        match at_path {
+            Some(m) if ours(m) || force => mapping = Some(m.clone()),
+            Some(m) => {
+                mapping_note = Some(format!(
+                    "mapping {} → {} stage {} is not the configured API and stage; kept (pass --force to delete it)",
+                    m.base_path,
+                    m.rest_api_id,
+                    m.stage.as_deref().unwrap_or("(any)")
+                ))
+            }
+            None => {}
+        }
+        let others: Vec<&BasePathMapping> = f
+            .mappings
+            .iter()
+            .filter(|m| {
+                mapping
+                    .as_ref()
+                    .is_none_or(|mine| mine.base_path != m.base_path)
+            })
+            .collect();
+        if !(tagged || force) {
+            domain_note = Some(format!(
+                "custom domain {} was not created by flarelink (no flarelink tags); left alone (pass --force to delete it)",
+                d.name
+            ));
+        } else if !others.is_empty() && !force {
+            domain_note = Some(format!(
+                "custom domain kept: it also has mapping(s) flarelink did not make ({}); pass --force to delete it with them",
+                others.iter().map(|m| m.base_path.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        } else {
+            delete_domain = true;
+        }
+    }
+
+    // Certificates: the one a staying domain serves stays; ACM's "in use by" this hostname's
+    // own domain does not count once that domain is gone (ACM lags by minutes).
+    let kept_domain_cert = f
+        .existing
         .as_ref()
         .filter(|_| !delete_domain)
         .and_then(|d| d.regional_certificate_arn.clone());
+    let own_domain = format!("/domainnames/{h}");
+    let domain_gone = f.existing.is_none() || delete_domain;
     let mut certificates = Vec::new();
     let mut kept_certificates = Vec::new();
-    for c in certs {
-        let domain_arn_prefix = format!(":/domainnames/{h}");
+    for c in f.certs {
         let used_elsewhere = c
             .in_use_by
             .iter()
-            .any(|u| !(delete_domain && u.ends_with(&domain_arn_prefix)));
+            .any(|u| !(domain_gone && u.ends_with(&own_domain)));
         if kept_domain_cert.as_deref() == Some(c.arn.as_str()) {
             kept_certificates.push((
                 c,
@@ -205,32 +281,28 @@ fn decide(
             certificates.push(c);
         }
     }
-    let kept_ids: BTreeSet<String> = kept_certificates
+    let named: BTreeSet<String> = certificates
         .iter()
-        .filter_map(|(c, _)| c.origin_cert_id.clone())
-        .collect();
-    let mut revoke: Vec<String> = certificates
-        .iter()
+        .chain(kept_certificates.iter().map(|(c, _)| c))
         .filter_map(|c| c.origin_cert_id.clone())
         .collect();
-    for o in origin_cert::managed_for(origin_all, h) {
-        if !kept_ids.contains(&o.id) && !revoke.contains(&o.id) {
-            revoke.push(o.id);
-        }
-    }
+    let orphans = origin_cert::managed_for(f.origin_all, h, f.region)
+        .into_iter()
+        .map(|o| o.id)
+        .filter(|id| !named.contains(id))
+        .collect();
     HostRemoval {
         domain: domain.clone(),
         dns,
-        foreign_dns: foreign.len(),
+        dns_notes,
         mapping,
+        mapping_note,
         delete_domain,
         domain_note,
-        regional_domain_name: existing
-            .as_ref()
-            .and_then(|d| d.regional_domain_name.clone()),
+        regional_domain_name: target,
         certificates,
         kept_certificates,
-        revoke,
+        orphans,
     }
 }
 
@@ -240,61 +312,55 @@ async fn apply(
     r: HostRemoval,
     options: RunOptions,
     progress: &dyn Progress,
-) -> Result<(Vec<StepReport>, DomainSummary), Error> {
+) -> Result<(Vec<StepReport>, DomainSummary, Vec<String>), Error> {
     let h = r.domain.hostname.clone();
     let h = h.as_str();
     let write = !options.dry_run;
     let mut steps = Vec::new();
-    let mut finish = |mut report: StepReport, applied: bool| {
-        report.applied = applied;
+    let mut warnings = Vec::new();
+    let mut finish = |mut report: StepReport| {
+        report.applied = write && report.action == Action::Delete;
         progress.end(&report);
         steps.push(report);
     };
 
     // 5. DNS
-    let report = if r.dns.is_empty() {
+    let mut report = if r.dns.is_empty() {
         StepReport::new(
             StepId::DnsRecord,
             Some(h),
             Action::Skip,
-            "no flarelink DNS record",
+            "no flarelink DNS record to delete",
         )
     } else {
-        let mut rep = StepReport::new(
+        StepReport::new(
             StepId::DnsRecord,
             Some(h),
             Action::Delete,
             format!("delete {} flarelink DNS record(s)", r.dns.len()),
-        );
-        for rec in &r.dns {
-            rep = rep.detail(format!(
-                "{} {} → {}",
-                rec.record_type, rec.name, rec.content
-            ));
-            if write {
-                progress.begin(StepId::DnsRecord, Some(h), &rep.summary);
-                clouds
-                    .cloudflare
-                    .delete_dns_record(&zone.id, &rec.id)
-                    .await
-                    .step(StepId::DnsRecord, h)?;
-            }
+        )
+    };
+    for rec in &r.dns {
+        report = report.detail(format!(
+            "{} {} → {}",
+            rec.record_type, rec.name, rec.content
+        ));
+        if write {
+            progress.begin(StepId::DnsRecord, Some(h), &report.summary);
+            clouds
+                .cloudflare
+                .delete_dns_record(&zone.id, &rec.id)
+                .await
+                .step(StepId::DnsRecord, h)?;
         }
-        rep
-    };
-    let applied = write && report.action == Action::Delete;
-    let report = if r.foreign_dns > 0 {
-        report.detail(format!(
-            "{} record(s) not made by flarelink left alone",
-            r.foreign_dns
-        ))
-    } else {
-        report
-    };
-    finish(report, applied);
+    }
+    for note in &r.dns_notes {
+        report = report.detail(note.clone());
+    }
+    finish(report);
 
     // 4. API mapping
-    let report = match &r.mapping {
+    let mut report = match &r.mapping {
         Some(m) => {
             let rep = StepReport::new(
                 StepId::ApiMapping,
@@ -330,8 +396,10 @@ async fn apply(
             "no flarelink API mapping",
         ),
     };
-    let applied = write && report.action == Action::Delete;
-    finish(report, applied);
+    if let Some(note) = &r.mapping_note {
+        report = report.detail(note.clone());
+    }
+    finish(report);
 
     // 3. Custom domain
     let mut report = if r.delete_domain {
@@ -362,11 +430,10 @@ async fn apply(
     if let Some(note) = &r.domain_note {
         report.summary = note.clone();
     }
-    let applied = write && report.action == Action::Delete;
-    finish(report, applied);
+    finish(report);
 
-    // 2. ACM
-    let mut report = if r.certificates.is_empty() {
+    // 2. ACM, then 1. the origin certificates of what ACM let go, and orphans.
+    let mut acm_report = if r.certificates.is_empty() {
         StepReport::new(
             StepId::AcmImport,
             Some(h),
@@ -384,26 +451,30 @@ async fn apply(
             ),
         )
     };
+    let mut revoke: Vec<String> = r.orphans.clone();
     for c in &r.certificates {
-        report = report.detail(c.arn.clone());
-        if write {
-            progress.begin(StepId::AcmImport, Some(h), &format!("deleting {}", c.arn));
-            clouds
-                .aws
-                .acm
-                .delete_certificate(&c.arn)
-                .await
-                .step(StepId::AcmImport, h)?;
+        acm_report = acm_report.detail(c.arn.clone());
+        if !write {
+            revoke.extend(c.origin_cert_id.clone());
+            continue;
+        }
+        progress.begin(StepId::AcmImport, Some(h), &format!("deleting {}", c.arn));
+        match clouds.aws.acm.delete_certificate(&c.arn).await {
+            Ok(_) => revoke.extend(c.origin_cert_id.clone()),
+            // ACM keeps a certificate "in use" for minutes after its domain is deleted.
+            Err(e) if e.kind == ErrorKind::Conflict => warnings.push(format!(
+                "{h}: ACM still lists {} in use (it releases certificates minutes after their domain is deleted); run unlink-domain again later to delete it and revoke its origin certificate",
+                c.arn
+            )),
+            Err(e) => return Err(e).step(StepId::AcmImport, h),
         }
     }
     for (c, why) in &r.kept_certificates {
-        report = report.detail(format!("kept {}: {why}", c.arn));
+        acm_report = acm_report.detail(format!("kept {}: {why}", c.arn));
     }
-    let applied = write && report.action == Action::Delete;
-    finish(report, applied);
+    finish(acm_report);
 
-    // 1. Origin CA certificate
-    let mut report = if r.revoke.is_empty() {
+    let mut origin_report = if revoke.is_empty() {
         StepReport::new(
             StepId::OriginCert,
             Some(h),
@@ -415,10 +486,10 @@ async fn apply(
             StepId::OriginCert,
             Some(h),
             Action::Delete,
-            format!("revoke origin certificate(s) {}", r.revoke.join(", ")),
+            format!("revoke origin certificate(s) {}", revoke.join(", ")),
         )
     };
-    for id in &r.revoke {
+    for id in &revoke {
         if write {
             progress.begin(
                 StepId::OriginCert,
@@ -433,10 +504,10 @@ async fn apply(
         }
     }
     if !r.kept_certificates.is_empty() {
-        report = report.detail("origin certificates behind kept ACM certificates stay valid");
+        origin_report =
+            origin_report.detail("origin certificates behind kept ACM certificates stay valid");
     }
-    let applied = write && report.action == Action::Delete;
-    finish(report, applied);
+    finish(origin_report);
 
     let summary = DomainSummary {
         hostname: h.into(),
@@ -445,5 +516,49 @@ async fn apply(
         base_path: r.domain.base_path_display().into(),
         ..Default::default()
     };
-    Ok((steps, summary))
+    Ok((steps, summary, warnings))
+}
+
+/// The plan without live state (dry-run without credentials): what unlink would look for.
+pub fn static_plan(config: &Config, unchecked: Vec<String>) -> RunReport {
+    let mut report = RunReport::new("unlink-domain", true);
+    report.unchecked = unchecked;
+    report.zone.name = config.zone.name().map(str::to_string);
+    for d in &config.domains {
+        let h = Some(d.hostname.as_str());
+        let look = |step, what: &str| StepReport::new(step, h, Action::Unknown, what.to_string());
+        report.steps.push(look(
+            StepId::DnsRecord,
+            "delete flarelink's CNAME, if it points at this region's custom domain",
+        ));
+        report.steps.push(look(
+            StepId::ApiMapping,
+            "delete the mapping to the configured API and stage",
+        ));
+        report.steps.push(look(
+            StepId::CustomDomain,
+            "delete the custom domain, if flarelink created it and nothing else is mapped",
+        ));
+        report.steps.push(look(
+            StepId::AcmImport,
+            "delete flarelink's ACM certificates for the hostname",
+        ));
+        report.steps.push(look(
+            StepId::OriginCert,
+            "revoke their Cloudflare origin certificates",
+        ));
+        report.domains.push(DomainSummary {
+            hostname: d.hostname.clone(),
+            stage: d.stage.clone(),
+            base_path: d.base_path_display().into(),
+            ..Default::default()
+        });
+    }
+    report.steps.push(StepReport::new(
+        StepId::SslMode,
+        None,
+        Action::Skip,
+        "SSL/TLS encryption mode left as is (zone-wide)",
+    ));
+    report
 }

@@ -53,7 +53,10 @@ pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u
     let clouds = match clients::clouds(&config, args.dry_run, ui.clone()).await {
         Ok(Built::Ready(c)) => c,
         Ok(Built::Unchecked(why)) => {
-            let report = link::static_plan(&config, &selection(command), command.name(), why);
+            let report = match command {
+                Command::UnlinkDomain(_) => unlink::static_plan(&config, why),
+                _ => link::static_plan(&config, &selection(command), command.name(), why),
+            };
             for step in &report.steps {
                 flarelink_core::Progress::end(ui.as_ref(), step);
             }

@@ -21,9 +21,10 @@ pub async fn run(cli: &Cli, args: &ProvisionArgs, human: bool) -> u8 {
     let aws = match clients::aws_only(&config, args.dry_run, ui.clone()).await {
         Ok(Built::Ready(a)) => a,
         Ok(Built::Unchecked(why)) => {
-            ui.finish();
-            let mut report = flarelink_core::RunReport::new("provision", true);
-            report.unchecked = why;
+            let report = provision::static_plan(&config, why);
+            for step in &report.steps {
+                flarelink_core::Progress::end(ui.as_ref(), step);
+            }
             return finish(ui.as_ref(), &report, human);
         }
         Err(e) => return report_config_errors(&e, human),

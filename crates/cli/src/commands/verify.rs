@@ -59,6 +59,16 @@ fn probe_from(config: &Config, args: &VerifyArgs) -> Result<Probe, ConfigErrors>
             String::new()
         }
     };
+    if !hostname.is_empty() {
+        if let Err((problem, fix)) = flarelink_core::config::names::check_hostname(&hostname) {
+            problems.push(ConfigError::new(
+                "--hostname",
+                hostname.clone(),
+                problem,
+                fix,
+            ));
+        }
+    }
     let route = args
         .route
         .clone()
@@ -70,6 +80,14 @@ fn probe_from(config: &Config, args: &VerifyArgs) -> Result<Probe, ConfigErrors>
                 .map(|r| r.path.clone())
         })
         .unwrap_or_else(|| "/ditto".into());
+    if !route.starts_with('/') || route.contains(char::is_whitespace) {
+        problems.push(ConfigError::new(
+            "--route",
+            route.clone(),
+            "is not a path",
+            "write it like /ditto",
+        ));
+    }
     let mut probe = Probe::new(format!("https://{hostname}"), route);
     probe.timeout = config.retry.request_timeout.min(Duration::from_secs(30));
     probe.require_cloudflare = !args.allow_direct;
@@ -83,7 +101,15 @@ fn probe_from(config: &Config, args: &VerifyArgs) -> Result<Probe, ConfigErrors>
     }
     if let Some(path) = &args.ca_file {
         match std::fs::read_to_string(path) {
-            Ok(pem) => probe.extra_root_ca_pem = Some(pem),
+            Ok(pem) if flarelink_core::certs::parse_certificate_pem(&pem).is_ok() => {
+                probe.extra_root_ca_pem = Some(pem)
+            }
+            Ok(_) => problems.push(ConfigError::new(
+                "--ca-file",
+                path.display().to_string(),
+                "holds no PEM certificate",
+                "give the root certificate in PEM",
+            )),
             Err(e) => problems.push(ConfigError::new(
                 "--ca-file",
                 path.display().to_string(),
@@ -187,16 +213,16 @@ pub async fn run(cli: &Cli, args: &VerifyArgs, human: bool) -> u8 {
                 1
             }
         }
-        Err(e) => report_config_errors(
-            &ConfigError::new(
-                "verify",
-                probe.base_url.clone(),
-                e.to_string(),
-                "check --hostname, --route and --resolve",
-            )
-            .into(),
-            human,
-        ),
+        // Input was checked before any call; what is left is a probe that could not be set up.
+        Err(e) => {
+            let e = flarelink_core::Error::Precondition {
+                step: flarelink_core::StepId::DnsRecord,
+                hostname: probe.base_url.clone(),
+                message: format!("the check could not run: {e}"),
+                fix: "check --hostname, --route, --resolve and --ca-file".into(),
+            };
+            report_error(&e, human)
+        }
     }
 }
 

@@ -10,9 +10,8 @@ use crate::config::ApiConfig;
 
 const PREFIX: &str = "flarelink api ";
 
-/// The fingerprint of the API as configured, with the authorizer's user pool (by name: a dry-run
-/// cannot know the ARN of a pool still to be created, and a pool replaced under the same name
-/// changes the authorizer, which redeploys anyway).
+/// The fingerprint of the API as configured, with the authorizer's user pool (its ARN, or its
+/// name while a dry-run plans to create it).
 pub fn fingerprint(api: &ApiConfig, pool: Option<&str>) -> String {
     let mut routes: Vec<String> = api
         .routes

@@ -278,10 +278,12 @@ pub async fn run(
         _ => None,
     };
     let (route_plan, stale) = routes::decide(&api_config.routes, &resources, authorizer_id, owned);
-    let fingerprint = deployment::fingerprint(
-        api_config,
-        config.cognito.as_ref().map(|c| c.user_pool.as_str()),
-    );
+    // The pool's ARN when known (a pool replaced under the same name changes it); its name
+    // while the pool is still to be created.
+    let pool_ref = pool_arn
+        .clone()
+        .or_else(|| config.cognito.as_ref().map(|c| c.user_pool.clone()));
+    let fingerprint = deployment::fingerprint(api_config, pool_ref.as_deref());
     let plan = ApiPlan {
         deployed_fingerprint_current: deployment::is_current(served.as_deref(), &fingerprint),
         api,
@@ -787,10 +789,10 @@ async fn apply(
     }
 
     // Deployment, only when something changed or the stage serves an older API.
-    let fingerprint = deployment::fingerprint(
-        api_config,
-        config.cognito.as_ref().map(|c| c.user_pool.as_str()),
-    );
+    let pool_ref = pool_arn
+        .clone()
+        .or_else(|| config.cognito.as_ref().map(|c| c.user_pool.clone()));
+    let fingerprint = deployment::fingerprint(api_config, pool_ref.as_deref());
     let current = plan.deployed_fingerprint_current && fingerprint == plan.fingerprint;
     let mut r = deployment_report(
         api_config,
@@ -915,4 +917,58 @@ async fn apply_cognito(
     reports.push(client_r);
     reports.push(domain_r);
     Ok((reports, Some(pool), Some(client_id)))
+}
+
+/// The plan without live state (dry-run without AWS credentials): what each step would ensure.
+pub fn static_plan(config: &Config, unchecked: Vec<String>) -> RunReport {
+    let mut report = RunReport::new("provision", true);
+    report.unchecked = unchecked;
+    let unknown = |id: StepId, what: String| step(id, Action::Unknown, what);
+    if let Some(c) = &config.cognito {
+        report.steps.push(unknown(
+            StepId::UserPool,
+            format!(
+                "user pool {} (self sign-up, email required and auto-verified)",
+                c.user_pool
+            ),
+        ));
+        report.steps.push(unknown(
+            StepId::AppClient,
+            format!(
+                "app client {} (SRP, code+PKCE{})",
+                c.app_client,
+                if c.implicit_flow { ", implicit" } else { "" }
+            ),
+        ));
+        report.steps.push(unknown(
+            StepId::HostedUiDomain,
+            format!("hosted-UI domain prefix {}", c.domain_prefix),
+        ));
+    }
+    if let Some(a) = &config.api {
+        report.steps.push(unknown(
+            StepId::RestApi,
+            format!("REGIONAL REST API {}", a.name),
+        ));
+        if config.cognito.is_some() {
+            report.steps.push(unknown(
+                StepId::Authorizer,
+                format!(
+                    "Cognito authorizer {} on the Authorization header",
+                    authorizer::AUTHORIZER_NAME
+                ),
+            ));
+        }
+        for r in &a.routes {
+            report.steps.push(unknown(
+                StepId::Route,
+                format!("{} {} → {}", r.method, r.path, r.upstream),
+            ));
+        }
+        report.steps.push(unknown(
+            StepId::Deployment,
+            format!("deployment to stage {} when something changed", a.stage),
+        ));
+    }
+    report
 }

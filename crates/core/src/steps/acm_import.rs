@@ -162,6 +162,16 @@ pub fn superseded<'a>(
         .collect()
 }
 
+/// Whether an import error proves ACM stored nothing (it refused the request), as opposed to a
+/// timeout, a dropped connection or a 5xx after which the certificate may exist.
+pub fn surely_not_imported(e: &flarelink_aws::Error) -> bool {
+    use flarelink_aws::ErrorKind::*;
+    matches!(
+        e.kind,
+        Config | Credentials | AccessDenied | BadRequest | LimitExceeded | NotAuthorized
+    )
+}
+
 /// Act: import a new certificate (never a re-import: ACM drops tags on re-import and cannot
 /// change key types), tagged as flarelink's.
 pub async fn import(

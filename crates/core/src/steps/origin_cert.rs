@@ -10,7 +10,7 @@ use flarelink_cloudflare::{
     CloudflareClient, NewOriginCertificate, OriginCertificate, OriginRequestType,
 };
 
-use crate::certs::{is_flarelink_csr, PrivateKey};
+use crate::certs::{is_flarelink_csr_for, PrivateKey};
 use crate::config::{CertificateSpec, KeyType};
 use crate::steps::acm_import::ManagedCertificate;
 
@@ -21,12 +21,21 @@ pub struct ManagedOriginCert {
     pub expires_on: Option<DateTime<Utc>>,
 }
 
-/// Discover: the zone's origin certificates that flarelink issued for `hostname`.
-pub fn managed_for(all: &[OriginCertificate], hostname: &str) -> Vec<ManagedOriginCert> {
+/// Discover: the zone's origin certificates that flarelink issued for `hostname`, for ACM in
+/// `region`.
+pub fn managed_for(
+    all: &[OriginCertificate],
+    hostname: &str,
+    region: &str,
+) -> Vec<ManagedOriginCert> {
     all.iter()
         .filter(|c| c.revoked_at.is_none())
         .filter(|c| c.hostnames.iter().any(|h| h.eq_ignore_ascii_case(hostname)))
-        .filter(|c| c.csr.as_deref().is_some_and(is_flarelink_csr))
+        .filter(|c| {
+            c.csr
+                .as_deref()
+                .is_some_and(|csr| is_flarelink_csr_for(csr, region))
+        })
         .map(|c| ManagedOriginCert {
             id: c.id.clone(),
             expires_on: c.expires_on,
@@ -51,6 +60,7 @@ pub fn orphans(origin: &[ManagedOriginCert], acm: &[ManagedCertificate]) -> Vec<
 pub async fn issue(
     cloudflare: &CloudflareClient,
     hostname: &str,
+    region: &str,
     spec: &CertificateSpec,
 ) -> Result<(PrivateKey, OriginCertificate), IssueError> {
     // RSA key generation takes tens of milliseconds; keep it off the async workers.
@@ -59,7 +69,9 @@ pub async fn issue(
         .await
         .expect("key generation does not panic")
         .map_err(IssueError::Certificate)?;
-    let csr = key.csr_pem(hostname).map_err(IssueError::Certificate)?;
+    let csr = key
+        .csr_pem(hostname, region)
+        .map_err(IssueError::Certificate)?;
     let request = NewOriginCertificate {
         csr,
         hostnames: vec![hostname.to_string()],
@@ -122,7 +134,8 @@ mod tests {
     #[test]
     fn only_marked_live_certificates_for_the_hostname_count() {
         let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
-        let marked = key.csr_pem("api.example.com").unwrap();
+        let marked = key.csr_pem("api.example.com", "us-east-1").unwrap();
+        let elsewhere = key.csr_pem("api.example.com", "eu-west-1").unwrap();
         let cert = |id: &str, host: &str, csr: Option<&str>, revoked: bool| OriginCertificate {
             id: id.into(),
             certificate: String::new(),
@@ -138,8 +151,9 @@ mod tests {
             cert("2", "api.example.com", None, false),
             cert("3", "www.example.com", Some(&marked), false),
             cert("4", "api.example.com", Some(&marked), true),
+            cert("5", "api.example.com", Some(&elsewhere), false),
         ];
-        let ids: Vec<_> = managed_for(&all, "api.example.com")
+        let ids: Vec<_> = managed_for(&all, "api.example.com", "us-east-1")
             .into_iter()
             .map(|c| c.id)
             .collect();
