@@ -152,7 +152,8 @@ async fn plan(
     let needs_certs = selection.any(&[OriginCert, AcmImport, CustomDomain]);
     let first = hostnames.first().cloned().unwrap_or_default();
 
-    // The zone lookup and the ACM inventory are independent: run them together.
+    // The zone lookup, the ACM inventory and every hostname's API Gateway reads are independent:
+    // run them together.
     let zone_fut = async {
         if needs_zone {
             resolve::zone(&clouds.cloudflare, &config.zone, &hostnames)
@@ -171,9 +172,15 @@ async fn plan(
             Ok(Vec::new())
         }
     };
-    let (zone, acm_inventory) = tokio::try_join!(zone_fut, acm_fut)?;
+    let hosts_aws_fut = try_join_all(
+        config
+            .domains
+            .iter()
+            .map(|d| discover_host_aws(d, clouds, selection)),
+    );
+    let (zone, acm_inventory, hosts_aws) = tokio::try_join!(zone_fut, acm_fut, hosts_aws_fut)?;
 
-    // Zone-level reads (origin certificates, SSL mode) beside every hostname's own reads.
+    // What needs the zone: origin certificates, the SSL mode and every hostname's DNS records.
     let origin_fut = async {
         match (&zone, selection.any(&[OriginCert, AcmImport])) {
             (Some(z), true) => clouds
@@ -199,13 +206,17 @@ async fn plan(
             _ => Ok(None),
         }
     };
-    let hosts_fut = try_join_all(
+    let dns_fut = try_join_all(
         config
             .domains
             .iter()
-            .map(|d| discover_host(d, clouds, zone.as_ref(), selection)),
+            .map(|d| discover_host_dns(d, clouds, zone.as_ref(), selection)),
     );
-    let (origin_all, ssl, discovered) = tokio::try_join!(origin_fut, ssl_fut, hosts_fut)?;
+    let (origin_all, ssl, dns_all) = tokio::try_join!(origin_fut, ssl_fut, dns_fut)?;
+    let discovered = hosts_aws
+        .into_iter()
+        .zip(dns_all)
+        .map(|((existing, mappings, api), dns)| (existing, mappings, dns, api));
 
     let now = Utc::now();
     let mut hosts = Vec::new();
@@ -308,20 +319,15 @@ async fn plan(
     Ok(LinkPlan { zone, ssl, hosts })
 }
 
-type HostState = (
-    Option<DomainName>,
-    Vec<BasePathMapping>,
-    Vec<DnsRecord>,
-    Option<RestApi>,
-);
+type HostAws = (Option<DomainName>, Vec<BasePathMapping>, Option<RestApi>);
 
-/// One hostname's reads: its custom domain (then its mappings), its DNS records and its API.
-async fn discover_host(
+/// One hostname's AWS reads: its custom domain (then its mappings) beside its REST API. They
+/// need nothing from Cloudflare, so they run beside the zone lookup and the ACM inventory.
+async fn discover_host_aws(
     domain: &Domain,
     clouds: &Clouds,
-    zone: Option<&Zone>,
     selection: &Selection,
-) -> Result<HostState, Error> {
+) -> Result<HostAws, Error> {
     use StepId::*;
     let h = domain.hostname.as_str();
     let apigw = &clouds.aws.apigateway;
@@ -336,16 +342,6 @@ async fn discover_host(
         };
         Ok((existing, mappings))
     };
-    let dns_fut = async {
-        match (zone, selection.has(DnsRecord)) {
-            (Some(z), true) => clouds
-                .cloudflare
-                .list_dns_records(&z.id, h)
-                .await
-                .step(DnsRecord, h),
-            _ => Ok(Vec::new()),
-        }
-    };
     let api_fut = async {
         if selection.has(ApiMapping) {
             resolve::rest_api(apigw, &domain.rest_api, &domain.stage, h)
@@ -355,8 +351,26 @@ async fn discover_host(
             Ok(None)
         }
     };
-    let ((existing, mappings), dns, api) = tokio::try_join!(domain_fut, dns_fut, api_fut)?;
-    Ok((existing, mappings, dns, api))
+    let ((existing, mappings), api) = tokio::try_join!(domain_fut, api_fut)?;
+    Ok((existing, mappings, api))
+}
+
+/// One hostname's DNS records (needs the zone).
+async fn discover_host_dns(
+    domain: &Domain,
+    clouds: &Clouds,
+    zone: Option<&Zone>,
+    selection: &Selection,
+) -> Result<Vec<DnsRecord>, Error> {
+    let h = domain.hostname.as_str();
+    match (zone, selection.has(StepId::DnsRecord)) {
+        (Some(z), true) => clouds
+            .cloudflare
+            .list_dns_records(&z.id, h)
+            .await
+            .step(StepId::DnsRecord, h),
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// The dry-run's view of the plan.
