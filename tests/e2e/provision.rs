@@ -324,3 +324,47 @@ fn provision_dry_run_without_credentials_prints_the_static_plan() {
     assert!(stdout.contains("Could not check live state"), "{stdout}");
     assert!(stdout.contains("nothing was changed"), "{stdout}");
 }
+
+#[test]
+fn a_crash_between_routes_and_deployment_is_deployed_by_the_next_run() {
+    let stack = Stack::start();
+    let config = stack.provision_config("", "");
+    let crashed = stack.flarelink_env(
+        &config,
+        &["provision"],
+        &[("FLARELINK_FAULT_AFTER_STEP", "route")],
+    );
+    crashed.assert_code(1);
+    assert!(
+        crashed.stderr.contains("stopped after step route"),
+        "{}",
+        crashed.stderr
+    );
+    let state = provisioned(&stack);
+    assert_eq!(
+        state["deployments"], 0,
+        "the crash came before the deployment"
+    );
+    assert_eq!(state["routes"].as_array().unwrap().len(), 1);
+
+    let resumed = stack.flarelink(&config, &["provision", "--output", "json"]);
+    resumed.assert_code(0);
+    let writes: Vec<String> = resumed
+        .actions()
+        .into_iter()
+        .filter(|(_, _, a)| a != "exists")
+        .map(|(s, _, a)| format!("{s}:{a}"))
+        .collect();
+    assert_eq!(
+        writes,
+        vec!["deployment:create"],
+        "only the missing deployment"
+    );
+    assert_eq!(provisioned(&stack)["deployments"], 1);
+    let again = stack.flarelink(&config, &["provision", "--output", "json"]);
+    assert!(
+        again.actions().iter().all(|(_, _, a)| a == "exists"),
+        "{:?}",
+        again.actions()
+    );
+}

@@ -12,6 +12,15 @@ use crate::{bad_input, finish, load_config, report_config_errors, report_error};
 /// Crash-recovery tests stop a run right after a step with this variable.
 const FAULT_ENV: &str = "FLARELINK_FAULT_AFTER_STEP";
 
+/// `FLARELINK_FAULT_AFTER_STEP`, if set: the step after which to stop (tests only). `Err` holds
+/// a value that names no step.
+pub(crate) fn fault_after_from_env() -> Result<Option<StepId>, String> {
+    match std::env::var(FAULT_ENV) {
+        Ok(name) if !name.is_empty() => StepId::from_name(&name).map(Some).ok_or(name),
+        _ => Ok(None),
+    }
+}
+
 fn selection(command: &Command) -> Selection {
     use StepId::*;
     match command {
@@ -30,18 +39,17 @@ pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u
             Ok(c) => c,
             Err(e) => return report_config_errors(&e, human),
         };
-    let fault_after = match std::env::var(FAULT_ENV) {
-        Ok(name) if !name.is_empty() => match StepId::from_name(&name) {
-            Some(step) => Some(step),
-            None => return bad_input(
+    let fault_after = match fault_after_from_env() {
+        Ok(f) => f,
+        Err(name) => {
+            return bad_input(
                 FAULT_ENV,
                 &name,
                 "is not a step name",
-                "use origin-cert, acm-import, custom-domain, api-mapping, dns-record or ssl-mode",
+                "use a step name such as origin-cert, dns-record or route",
                 human,
-            ),
-        },
-        _ => None,
+            )
+        }
     };
     let options = RunOptions {
         dry_run: args.dry_run,

@@ -32,7 +32,18 @@ pub async fn run(cli: &Cli, args: &ProvisionArgs, human: bool) -> u8 {
     let options = RunOptions {
         dry_run: args.dry_run,
         force: args.force,
-        fault_after: None,
+        fault_after: match super::link::fault_after_from_env() {
+            Ok(f) => f,
+            Err(name) => {
+                return crate::bad_input(
+                    "FLARELINK_FAULT_AFTER_STEP",
+                    &name,
+                    "is not a step name",
+                    "use a step name such as route",
+                    human,
+                )
+            }
+        },
     };
     match provision::run(&config, &aws, options, ui.clone()).await {
         Ok(report) => finish(ui.as_ref(), &report, human),

@@ -320,6 +320,7 @@ pub async fn run(
         cognito_plan,
         plan,
         progress.as_ref(),
+        options.fault_after,
         &mut report,
         &mut summary,
     )
@@ -544,12 +545,16 @@ fn deployment_report(api: &ApiConfig, plan: &ApiPlan, changed: bool) -> StepRepo
     }
 }
 
+// The plan, the clients, the progress sink, the test fault and the two outputs: grouping them
+// into a struct would only rename the list.
+#[allow(clippy::too_many_arguments)]
 async fn apply(
     config: &Config,
     aws: &AwsClients,
     cognito: Option<CognitoPlan>,
     plan: ApiPlan,
     progress: &dyn Progress,
+    fault_after: Option<StepId>,
     report: &mut RunReport,
     summary: &mut ProvisionSummary,
 ) -> Result<(), Error> {
@@ -786,6 +791,11 @@ async fn apply(
         changed = true;
         progress.end(&r);
         report.steps.push(r);
+    }
+
+    // Crash-recovery tests stop here: routes changed, nothing deployed yet.
+    if fault_after == Some(StepId::Route) {
+        return Err(Error::InjectedFault(StepId::Route));
     }
 
     // Deployment, only when something changed or the stage serves an older API.
