@@ -106,6 +106,10 @@ impl Stack {
         self.emulator().stats()
     }
 
+    pub fn cf_base_url(&self) -> String {
+        self.emulator().base_url()
+    }
+
     pub fn zone_id(&self) -> String {
         self.emulator().zone_id(ZONE).unwrap()
     }

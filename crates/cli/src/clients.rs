@@ -100,21 +100,31 @@ async fn aws(config: &Config, dry_run: bool, ui: Arc<Ui>) -> Found<AwsClients> {
     found
 }
 
-/// Both clouds, for `link-domain` and its steps.
+/// Both clouds, for `link-domain` and its steps. With `needs_aws` false (`ssl-mode`), AWS is not
+/// touched at all (no credential chain, no region needed).
 pub async fn clouds(
     config: &Config,
     dry_run: bool,
+    needs_aws: bool,
     ui: Arc<Ui>,
 ) -> Result<Built<Clouds>, ConfigErrors> {
     let cf = cloudflare(config, dry_run);
-    let aws = aws(config, dry_run, ui).await;
+    let aws = if needs_aws {
+        aws(config, dry_run, ui).await
+    } else {
+        Found {
+            client: None,
+            problems: Vec::new(),
+            unchecked: Vec::new(),
+        }
+    };
     let problems: Vec<ConfigError> = cf.problems.into_iter().chain(aws.problems).collect();
     if !problems.is_empty() {
         return Err(ConfigErrors(problems));
     }
     let unchecked: Vec<String> = cf.unchecked.into_iter().chain(aws.unchecked).collect();
     match (cf.client, aws.client) {
-        (Some(cloudflare), Some(aws)) if unchecked.is_empty() => {
+        (Some(cloudflare), aws) if unchecked.is_empty() && (aws.is_some() || !needs_aws) => {
             Ok(Built::Ready(Box::new(Clouds { cloudflare, aws })))
         }
         _ => Ok(Built::Unchecked(unchecked)),

@@ -23,11 +23,36 @@ use crate::steps::origin_cert::{self, IssueError, ManagedOriginCert};
 use crate::steps::ssl_mode::{self, SslDecision};
 use crate::steps::Refusal;
 
-/// The two clouds, already configured.
+/// The two clouds, already configured. AWS may be absent when the command needs only
+/// Cloudflare (`ssl-mode`).
 #[derive(Clone)]
 pub struct Clouds {
     pub cloudflare: CloudflareClient,
-    pub aws: AwsClients,
+    pub aws: Option<AwsClients>,
+}
+
+impl Clouds {
+    /// The AWS clients; an error (not a panic) if a step needs them and they were not built.
+    pub fn aws(&self) -> Result<&AwsClients, Error> {
+        self.aws.as_ref().ok_or_else(|| {
+            Error::Config(
+                crate::config::ConfigError::new(
+                    "AWS credentials",
+                    "(none)",
+                    "this command needs AWS, but no AWS credentials or region were found",
+                    "configure AWS_PROFILE / --profile and aws.region (or --region)",
+                )
+                .into(),
+            )
+        })
+    }
+
+    /// Whether `selection` needs AWS at all (only `ssl-mode` does not).
+    pub fn needs_aws(selection: &Selection) -> bool {
+        StepId::ALL
+            .into_iter()
+            .any(|s| s != StepId::SslMode && selection.has(s))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -165,7 +190,7 @@ async fn plan(
     };
     let acm_fut = async {
         if needs_certs {
-            acm_import::discover(&clouds.aws.acm, &hostnames)
+            acm_import::discover(&clouds.aws()?.acm, &hostnames)
                 .await
                 .step(AcmImport, &first)
         } else {
@@ -234,8 +259,11 @@ async fn plan(
             .and_then(|d| d.regional_certificate_arn.as_deref());
         let reuse =
             acm_import::reusable(&managed_certs, now, in_use, domain.certificate.key_type).cloned();
-        let managed_origin: Vec<ManagedOriginCert> =
-            origin_cert::managed_for(&origin_all, h, clouds.aws.region());
+        let managed_origin: Vec<ManagedOriginCert> = if selection.any(&[OriginCert, AcmImport]) {
+            origin_cert::managed_for(&origin_all, h, clouds.aws()?.region())
+        } else {
+            Vec::new()
+        };
         let orphans = origin_cert::orphans(&managed_origin, &managed_certs);
 
         let cert_will_exist = reuse.is_some() || selection.has(AcmImport);
@@ -330,7 +358,10 @@ async fn discover_host_aws(
 ) -> Result<HostAws, Error> {
     use StepId::*;
     let h = domain.hostname.as_str();
-    let apigw = &clouds.aws.apigateway;
+    if !selection.any(&[CustomDomain, ApiMapping, DnsRecord]) {
+        return Ok((None, Vec::new(), None));
+    }
+    let apigw = &clouds.aws()?.apigateway;
     let domain_fut = async {
         if !selection.any(&[CustomDomain, ApiMapping, DnsRecord]) {
             return Ok((None, Vec::new()));
@@ -758,7 +789,7 @@ async fn apply_host(
             let (key, issued) = match origin_cert::issue(
                 &clouds.cloudflare,
                 h,
-                clouds.aws.region(),
+                clouds.aws()?.region(),
                 &host.domain.certificate,
             )
             .await
@@ -812,7 +843,7 @@ async fn apply_host(
             progress.begin(AcmImport, Some(h), "importing the certificate into ACM");
             let key_pem = SecretPem::new(key.to_pem());
             let arn = match acm_import::import(
-                &clouds.aws.acm,
+                &clouds.aws()?.acm,
                 h,
                 &issued.id,
                 &issued.certificate,
@@ -859,7 +890,7 @@ async fn apply_host(
             .as_deref()
             .expect("planning ensured a certificate");
         let mut r = domain_report(&host, decision, Some(arn));
-        let apigw = &clouds.aws.apigateway;
+        let apigw = &clouds.aws()?.apigateway;
         let updated = match decision {
             DomainDecision::Exists => None,
             DomainDecision::Create => {
@@ -897,7 +928,7 @@ async fn apply_host(
                 Some(h),
                 &format!("retiring superseded certificate {}", old.arn),
             );
-            match clouds.aws.acm.delete_certificate(&old.arn).await {
+            match clouds.aws()?.acm.delete_certificate(&old.arn).await {
                 Ok(_) => {
                     if let Some(id) = &old.origin_cert_id {
                         clouds
@@ -928,7 +959,7 @@ async fn apply_host(
     if let (Some(decision), Some(api)) = (&host.mapping_decision, &host.api) {
         let mut r = mapping_report(&host, api, decision);
         let base_path = host.domain.base_path.as_deref().unwrap_or("");
-        let apigw = &clouds.aws.apigateway;
+        let apigw = &clouds.aws()?.apigateway;
         match decision {
             MappingDecision::Exists => {}
             MappingDecision::Create => {

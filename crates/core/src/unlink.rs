@@ -47,17 +47,17 @@ pub async fn run(
 ) -> Result<RunReport, Error> {
     let hostnames: Vec<String> = config.domains.iter().map(|d| d.hostname.clone()).collect();
     let first = hostnames.first().cloned().unwrap_or_default();
-    let region = clouds.aws.region().to_string();
+    let region = clouds.aws()?.region().to_string();
     let (zone, inventory, apis) = tokio::try_join!(
         resolve::zone(&clouds.cloudflare, &config.zone, &hostnames),
         async {
-            acm_import::discover(&clouds.aws.acm, &hostnames)
+            acm_import::discover(&clouds.aws()?.acm, &hostnames)
                 .await
                 .step(StepId::AcmImport, &first)
         },
         async {
             clouds
-                .aws
+                .aws()?
                 .apigateway
                 .list_rest_apis()
                 .await
@@ -128,7 +128,7 @@ async fn discover(
     zone: &Zone,
 ) -> Result<(Option<DomainName>, Vec<BasePathMapping>, Vec<DnsRecord>), Error> {
     let h = domain.hostname.as_str();
-    let apigw = &clouds.aws.apigateway;
+    let apigw = &clouds.aws()?.apigateway;
     let domain_fut = async {
         let existing = apigw
             .get_domain_name(h)
@@ -381,7 +381,7 @@ async fn apply(
                     m.base_path.as_str()
                 };
                 clouds
-                    .aws
+                    .aws()?
                     .apigateway
                     .delete_base_path_mapping(h, bp)
                     .await
@@ -412,7 +412,7 @@ async fn apply(
         if write {
             progress.begin(StepId::CustomDomain, Some(h), &rep.summary);
             clouds
-                .aws
+                .aws()?
                 .apigateway
                 .delete_domain_name(h)
                 .await
@@ -459,7 +459,7 @@ async fn apply(
             continue;
         }
         progress.begin(StepId::AcmImport, Some(h), &format!("deleting {}", c.arn));
-        match clouds.aws.acm.delete_certificate(&c.arn).await {
+        match clouds.aws()?.acm.delete_certificate(&c.arn).await {
             Ok(_) => revoke.extend(c.origin_cert_id.clone()),
             // ACM keeps a certificate "in use" for minutes after its domain is deleted.
             Err(e) if e.kind == ErrorKind::Conflict => warnings.push(format!(

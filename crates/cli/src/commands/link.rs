@@ -58,7 +58,8 @@ pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u
     };
 
     let ui = Arc::new(Ui::new(human));
-    let clouds = match clients::clouds(&config, args.dry_run, ui.clone()).await {
+    let needs_aws = flarelink_core::Clouds::needs_aws(&selection(command));
+    let clouds = match clients::clouds(&config, args.dry_run, needs_aws, ui.clone()).await {
         Ok(Built::Ready(c)) => c,
         Ok(Built::Unchecked(why)) => {
             let report = match command {
