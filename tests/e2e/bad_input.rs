@@ -4,9 +4,10 @@
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+use crate::harness::bare_flarelink;
 
 struct Tripwire {
     url: String,
@@ -29,21 +30,13 @@ fn tripwire() -> Tripwire {
 }
 
 fn run(config: &Path, extra_env: &[(&str, &str)], args: &[&str], wire: &Tripwire) -> (i32, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("CLOUDFLARE_") || k.starts_with("FLARELINK_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = bare_flarelink();
     cmd.arg("--config")
         .arg(config)
         .args(args)
         .env("AWS_ENDPOINT_URL", &wire.url)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("CLOUDFLARE_API_BASE", format!("{}/client/v4/", wire.url))
         .env("CLOUDFLARE_API_TOKEN", "a-token-that-is-never-sent");
     for (k, v) in extra_env {
@@ -112,18 +105,10 @@ fn a_missing_token_or_a_bad_flag_is_bad_input() {
     let wire = tripwire();
     let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("CLOUDFLARE_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = bare_flarelink();
     cmd.env("AWS_ENDPOINT_URL", &wire.url)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("CLOUDFLARE_API_BASE", format!("{}/client/v4/", wire.url))
         .args(["--config"])
         .arg(&good)

@@ -74,14 +74,7 @@ fn another_record_type_on_the_name_is_refused() {
 fn a_custom_domain_with_a_foreign_certificate_is_refused() {
     let stack = Stack::start();
     stack.sample_api("ditto-api", "prod");
-    stack.boto3(
-        r#"
-apigw = client("apigateway")
-apigw.create_domain_name(domainName="api.example.com", regionalCertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/someone-elses",
-    endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2")
-emit({})
-"#,
-    );
+    stack.foreign_domain();
     let config = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
     assert_refused_without_changes(&stack, &config, "someone-elses");
 }

@@ -47,6 +47,15 @@ impl Run {
         self
     }
 
+    /// The steps that changed something, as `step:action`.
+    pub fn writes(&self) -> Vec<String> {
+        self.actions()
+            .into_iter()
+            .filter(|(_, _, a)| a != "exists")
+            .map(|(s, _, a)| format!("{s}:{a}"))
+            .collect()
+    }
+
     /// Steps of a `--output json` report as (step, hostname, action).
     pub fn actions(&self) -> Vec<(String, String, String)> {
         self.json()["report"]["steps"]
@@ -62,6 +71,21 @@ impl Run {
             })
             .collect()
     }
+}
+
+/// The `flarelink` binary with no AWS, Cloudflare or flarelink setting of the developer's
+/// inherited: no credentials, no endpoints, no shared AWS files, no instance-metadata probe.
+pub fn bare_flarelink() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") || k.starts_with("CLOUDFLARE_") || k.starts_with("FLARELINK_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
 }
 
 impl Stack {
@@ -292,6 +316,18 @@ emit({"certificates": sorted(certs, key=lambda c: c["arn"]), "domains": sorted(d
 "#,
             &self.moto,
         )
+    }
+
+    /// A custom domain for `HOST` made by someone else, with their own certificate.
+    pub fn foreign_domain(&self) {
+        self.boto3(
+            r#"
+apigw = client("apigateway")
+apigw.create_domain_name(domainName="api.example.com", regionalCertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/someone-elses",
+    endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2")
+emit({})
+"#,
+        );
     }
 
     /// Runs a boto3 snippet against this stack's moto.

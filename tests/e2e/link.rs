@@ -87,19 +87,10 @@ fn dry_run_reads_only_and_names_every_step() {
 fn dry_run_without_any_credentials_prints_the_static_plan() {
     let stack = Stack::start();
     let config = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_flarelink"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("CLOUDFLARE_") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd
+    let out = crate::harness::bare_flarelink()
         .arg("--config")
         .arg(&config)
         .args(["link-domain", "--dry-run", "--output", "json"])
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
     assert_eq!(

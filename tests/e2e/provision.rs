@@ -175,12 +175,7 @@ fn provision_builds_the_guides_setup_and_converges() {
     );
     let run = stack.flarelink(&changed, &["provision", "--output", "json"]);
     run.assert_code(0);
-    let writes: Vec<String> = run
-        .actions()
-        .into_iter()
-        .filter(|(_, _, a)| a != "exists")
-        .map(|(s, _, a)| format!("{s}:{a}"))
-        .collect();
+    let writes = run.writes();
     assert_eq!(writes, vec!["route:change", "deployment:create"]);
     let after = provisioned(&stack);
     assert_eq!(after["deployments"], 2);
@@ -232,12 +227,7 @@ fn switching_a_routes_auth_updates_the_method_in_place_and_redeploys() {
     let open = stack.provision_config(&route("none"), "");
     let run = stack.flarelink(&open, &["provision", "--output", "json"]);
     run.assert_code(0);
-    let writes: Vec<String> = run
-        .actions()
-        .into_iter()
-        .filter(|(_, _, a)| a != "exists")
-        .map(|(s, _, a)| format!("{s}:{a}"))
-        .collect();
+    let writes = run.writes();
     assert_eq!(writes, vec!["route:change", "deployment:create"]);
     let after = provisioned(&stack);
     assert_eq!(after["routes"][0]["auth"], "NONE");
@@ -268,12 +258,7 @@ fn a_renamed_route_is_created_and_the_old_method_removed_on_flarelinks_api() {
     let config = stack.provision_config(&route("/pokemon/{name}"), "");
     let run = stack.flarelink(&config, &["provision", "--output", "json"]);
     run.assert_code(0);
-    let writes: Vec<String> = run
-        .actions()
-        .into_iter()
-        .filter(|(_, _, a)| a != "exists")
-        .map(|(s, _, a)| format!("{s}:{a}"))
-        .collect();
+    let writes = run.writes();
     assert_eq!(
         writes,
         vec!["route:create", "route:delete", "deployment:create"]
@@ -298,19 +283,10 @@ fn a_renamed_route_is_created_and_the_old_method_removed_on_flarelinks_api() {
 fn provision_dry_run_without_credentials_prints_the_static_plan() {
     let stack = Stack::start();
     let config = stack.provision_config("", "");
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_flarelink"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd
+    let out = crate::harness::bare_flarelink()
         .arg("--config")
         .arg(&config)
         .args(["provision", "--dry-run"])
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -349,12 +325,7 @@ fn a_crash_between_routes_and_deployment_is_deployed_by_the_next_run() {
 
     let resumed = stack.flarelink(&config, &["provision", "--output", "json"]);
     resumed.assert_code(0);
-    let writes: Vec<String> = resumed
-        .actions()
-        .into_iter()
-        .filter(|(_, _, a)| a != "exists")
-        .map(|(s, _, a)| format!("{s}:{a}"))
-        .collect();
+    let writes = resumed.writes();
     assert_eq!(
         writes,
         vec!["deployment:create"],

@@ -57,22 +57,14 @@ fn ssl_mode_needs_only_cloudflare() {
     let stack = Stack::start();
     let config = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
     // No AWS at all: no credentials, no region, no endpoint.
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_flarelink"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("CLOUDFLARE_") {
-            cmd.env_remove(k);
-        }
-    }
     let text = std::fs::read_to_string(&config)
         .unwrap()
         .replace("region = \"us-east-1\"\n", "");
     std::fs::write(&config, text).unwrap();
-    let out = cmd
+    let out = crate::harness::bare_flarelink()
         .arg("--config")
         .arg(&config)
         .args(["ssl-mode", "--output", "json"])
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("CLOUDFLARE_API_BASE", stack.cf_base_url())
         .env("CLOUDFLARE_API_TOKEN", &stack.token)
         .output()

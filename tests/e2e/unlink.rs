@@ -87,14 +87,7 @@ fn unlink_leaves_a_custom_domain_that_is_not_flarelinks() {
     let stack = Stack::start();
     stack.sample_api("ditto-api", "prod");
     // A domain someone made by hand with their own certificate.
-    stack.boto3(
-        r#"
-apigw = client("apigateway")
-apigw.create_domain_name(domainName="api.example.com", regionalCertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/someone-elses",
-    endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2")
-emit({})
-"#,
-    );
+    stack.foreign_domain();
     let config = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
     let run = stack.flarelink(&config, &["unlink-domain", "--output", "json"]);
     run.assert_code(0);
