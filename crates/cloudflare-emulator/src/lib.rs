@@ -19,6 +19,7 @@ pub mod admin;
 pub mod auth;
 pub mod ca;
 pub mod dns;
+pub mod edge;
 pub mod envelope;
 pub mod gate;
 pub mod origin_ca;
@@ -27,6 +28,7 @@ pub mod settings;
 pub mod state;
 pub mod zones;
 
+pub use edge::{EdgeOptions, OriginTimeouts};
 pub use state::Stats;
 
 /// How to start the emulator.
@@ -42,6 +44,8 @@ pub struct EmulatorOptions {
     pub read_only_tokens: Vec<String>,
     /// SSL mode of every zone at start: off, flexible (default, as for fresh zones), full, strict.
     pub initial_ssl_mode: String,
+    /// Start the Cloudflare edge too (see [`edge`]); `None` (default): API only.
+    pub edge: Option<EdgeOptions>,
 }
 
 impl Default for EmulatorOptions {
@@ -52,6 +56,7 @@ impl Default for EmulatorOptions {
             tokens: vec!["flarelink-emulator-token".to_string()],
             read_only_tokens: Vec::new(),
             initial_ssl_mode: "flexible".to_string(),
+            edge: None,
         }
     }
 }
@@ -63,6 +68,7 @@ pub struct RunningEmulator {
     state: Arc<state::AppState>,
     shutdown_tx: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    edge: Option<edge::RunningEdge>,
 }
 
 impl std::fmt::Debug for RunningEmulator {
@@ -108,10 +114,23 @@ impl RunningEmulator {
         self.state.stats()
     }
 
-    /// Stop serving and wait for the server task to end.
+    /// The edge's address (`127.0.0.1:PORT`), when it was started.
+    pub fn edge_addr(&self) -> Option<SocketAddr> {
+        self.edge.as_ref().map(edge::RunningEdge::local_addr)
+    }
+
+    /// The edge CA's root certificate (PEM) that clients trust, when the edge was started.
+    pub fn edge_ca_pem(&self) -> Option<String> {
+        self.edge.as_ref().map(|e| e.ca_pem().to_string())
+    }
+
+    /// Stop serving and wait for the server task (and the edge's) to end.
     pub async fn shutdown(self) {
         let _ = self.shutdown_tx.send(());
         let _ = self.task.await;
+        if let Some(edge) = self.edge {
+            edge.shutdown().await;
+        }
     }
 }
 
@@ -208,6 +227,10 @@ pub async fn start(options: EmulatorOptions) -> io::Result<RunningEmulator> {
         options.initial_ssl_mode.clone(),
     ));
 
+    let edge = match options.edge.clone() {
+        Some(edge_options) => Some(edge::start(state.clone(), edge_options).await?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let addr = listener.local_addr()?;
     let app = router(state.clone());
@@ -228,5 +251,6 @@ pub async fn start(options: EmulatorOptions) -> io::Result<RunningEmulator> {
         state,
         shutdown_tx,
         task,
+        edge,
     })
 }

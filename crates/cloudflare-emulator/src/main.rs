@@ -2,21 +2,23 @@
 //!
 //! Prints one JSON line on stdout once listening:
 //! `{"base_url":"http://127.0.0.1:PORT/client/v4/","zones":{"example.com":"<id>"},"ca_pem":"<path>"|null}`
+//! plus, with `--edge`, `"edge":{"address":"127.0.0.1:PORT","ca_file":"<path>"|null}`,
 //! and serves until SIGTERM, SIGINT, or (when stdin is not a terminal) stdin closes, so it never
 //! outlives a parent that spawned it with a pipe. Logs go to stderr; tokens are never logged.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
-use flarelink_cloudflare_emulator::{start, EmulatorOptions};
+use flarelink_cloudflare_emulator::{start, EdgeOptions, EmulatorOptions, OriginTimeouts};
 use tokio::io::AsyncReadExt;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "cloudflare-emulator",
-    about = "Local stand-in for Cloudflare API v4 (zones, Origin CA, DNS records, SSL setting)"
+    about = "Local stand-in for Cloudflare API v4 (zones, Origin CA, DNS records, SSL setting) and, with --edge, for its edge"
 )]
 struct Args {
     /// Address to listen on.
@@ -37,6 +39,36 @@ struct Args {
     /// Write the Origin CA root certificate (PEM) to this file.
     #[arg(long = "ca-out")]
     ca_out: Option<PathBuf>,
+    /// Also run the Cloudflare edge: HTTPS (and plain HTTP) for proxied hostnames.
+    #[arg(long)]
+    edge: bool,
+    /// Address the edge listens on (loopback only).
+    #[arg(long = "edge-listen", default_value = "127.0.0.1:0", requires = "edge")]
+    edge_listen: SocketAddr,
+    /// Write the edge CA's root certificate (PEM, what `curl --cacert` trusts) to this file.
+    #[arg(long = "edge-ca-out", requires = "edge")]
+    edge_ca_out: Option<PathBuf>,
+    /// JSON file mapping origin names to loopback addresses:
+    /// {"<name or *.suffix>": {"https": "127.0.0.1:PORT", "http": "127.0.0.1:PORT"}};
+    /// re-read when it changes.
+    #[arg(long = "origin-map", requires = "edge")]
+    origin_map: Option<PathBuf>,
+    /// How long the edge waits for a TCP connection (and, separately, a TLS handshake) to an
+    /// origin before answering 522 (525 for the handshake). Cloudflare: 19 s.
+    #[arg(
+        long = "edge-connect-timeout-ms",
+        default_value_t = 19_000,
+        requires = "edge"
+    )]
+    edge_connect_timeout_ms: u64,
+    /// How long the edge waits for an origin's response headers before answering 524.
+    /// Cloudflare: 100 s.
+    #[arg(
+        long = "edge-response-timeout-ms",
+        default_value_t = 100_000,
+        requires = "edge"
+    )]
+    edge_response_timeout_ms: u64,
 }
 
 async fn stdin_closed() {
@@ -82,6 +114,14 @@ async fn main() -> std::process::ExitCode {
         tokens: args.tokens,
         read_only_tokens: args.read_only_tokens,
         initial_ssl_mode: args.ssl_mode,
+        edge: args.edge.then(|| EdgeOptions {
+            listen: args.edge_listen,
+            origin_map: args.origin_map.clone(),
+            timeouts: OriginTimeouts {
+                connect: Duration::from_millis(args.edge_connect_timeout_ms),
+                response: Duration::from_millis(args.edge_response_timeout_ms),
+            },
+        }),
     };
     let emulator = match start(options).await {
         Ok(e) => e,
@@ -97,6 +137,13 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     }
+    if let (Some(path), Some(pem)) = (&args.edge_ca_out, emulator.edge_ca_pem()) {
+        if let Err(e) = std::fs::write(path, pem) {
+            eprintln!("cloudflare-emulator: writing {}: {e}", path.display());
+            emulator.shutdown().await;
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     let zones: serde_json::Map<String, serde_json::Value> = args
         .zones
         .iter()
@@ -107,11 +154,17 @@ async fn main() -> std::process::ExitCode {
                 .map(|id| (key, serde_json::Value::String(id)))
         })
         .collect();
-    let line = serde_json::json!({
+    let mut line = serde_json::json!({
         "base_url": emulator.base_url(),
         "zones": zones,
         "ca_pem": args.ca_out.as_ref().map(|p| p.display().to_string()),
     });
+    if let Some(addr) = emulator.edge_addr() {
+        line["edge"] = serde_json::json!({
+            "address": addr.to_string(),
+            "ca_file": args.edge_ca_out.as_ref().map(|p| p.display().to_string()),
+        });
+    }
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
