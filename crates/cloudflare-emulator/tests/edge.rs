@@ -51,6 +51,7 @@ async fn flexible_forwards_everything_over_plain_http_with_cloudflares_headers()
         .header("x-custom", "kept")
         .header("x-forwarded-for", "203.0.113.7")
         .header("cf-connecting-ip", "198.51.100.1")
+        .header("x-real-ip", "198.51.100.2")
         .header("connection", "keep-alive, x-hop")
         .header("x-hop", "dropped")
         .body(body.clone())
@@ -60,6 +61,7 @@ async fn flexible_forwards_everything_over_plain_http_with_cloudflares_headers()
     assert_eq!(r.status(), 200);
     let ray = ray_of(r.headers());
     assert_eq!(r.headers()["x-origin"], "plain");
+    assert_eq!(r.headers()["cf-cache-status"], "DYNAMIC");
     let answer: Value = r.json().await.unwrap();
     assert_eq!(answer["body_len"], 300_000);
 
@@ -73,7 +75,7 @@ async fn flexible_forwards_everything_over_plain_http_with_cloudflares_headers()
     assert_eq!(seen.header("cf-connecting-ip").unwrap(), "127.0.0.1");
     assert_eq!(
         seen.header("x-forwarded-for").unwrap(),
-        "203.0.113.7, 127.0.0.1"
+        "203.0.113.7,127.0.0.1"
     );
     assert_eq!(seen.header("x-forwarded-proto").unwrap(), "https");
     assert_eq!(seen.header("cf-visitor").unwrap(), r#"{"scheme":"https"}"#);
@@ -85,6 +87,7 @@ async fn flexible_forwards_everything_over_plain_http_with_cloudflares_headers()
         "named in Connection: hop-by-hop"
     );
     assert_eq!(seen.header("connection"), None);
+    assert_eq!(seen.header("x-real-ip"), None);
 }
 
 #[tokio::test]
@@ -99,6 +102,7 @@ async fn full_speaks_tls_to_any_certificate_with_the_hostname_as_sni() {
     let seen = origin.last();
     assert_eq!(seen.sni.as_deref(), Some(HOST));
     assert_eq!(seen.header("host").unwrap(), HOST);
+    assert_eq!(seen.header("x-forwarded-for").unwrap(), "127.0.0.1");
 }
 
 #[tokio::test]
@@ -379,4 +383,19 @@ async fn curl_from_the_system_trusts_the_edge_with_cacert() {
     );
     assert!(text.to_ascii_lowercase().contains("cf-ray: "), "{text}");
     assert_eq!(origin.last().header("host").unwrap(), HOST);
+}
+
+#[tokio::test]
+async fn stopping_the_emulator_closes_the_edge() {
+    let stand = proxied_stand("flexible").await;
+    let origin = Origin::plain("plain").await;
+    stand.write_map(json!({TARGET: {"http": origin.addr.to_string()}}));
+    let client = stand.client(HOST);
+    let url = stand.url("https", HOST, "/");
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    let Stand { emu, dir, .. } = stand;
+    emu.shutdown().await;
+    // Even the pooled keep-alive connection is gone.
+    assert!(client.get(&url).send().await.is_err());
+    drop(dir);
 }

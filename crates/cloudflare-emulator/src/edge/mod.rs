@@ -134,12 +134,15 @@ pub async fn start(state: Arc<AppState>, options: EdgeOptions) -> io::Result<Run
     let addr = listener.local_addr()?;
     let (shutdown_tx, mut shutdown_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        // Connections live in this set, so stopping the edge also closes the open ones.
+        let mut connections = tokio::task::JoinSet::new();
         loop {
+            while connections.try_join_next().is_some() {}
             tokio::select! {
                 _ = &mut shutdown_rx => break,
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
-                        tokio::spawn(serve_connection(
+                        connections.spawn(serve_connection(
                             context.clone(),
                             acceptor.clone(),
                             stream,
@@ -163,6 +166,9 @@ pub async fn start(state: Arc<AppState>, options: EdgeOptions) -> io::Result<Run
     })
 }
 
+/// How long a visitor may stay silent before its first byte, or take for its TLS handshake.
+const VISITOR_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// TLS records start with content type 22 (handshake); anything else is taken as plain HTTP.
 const TLS_HANDSHAKE: u8 = 0x16;
 
@@ -174,15 +180,16 @@ async fn serve_connection(
 ) {
     let _ = stream.set_nodelay(true);
     let mut first = [0u8; 1];
-    match stream.peek(&mut first).await {
-        Ok(1) => {}
+    match tokio::time::timeout(VISITOR_IDLE, stream.peek(&mut first)).await {
+        Ok(Ok(1)) => {}
         _ => return,
     }
     let http = hyper::server::conn::http1::Builder::new();
     if first[0] == TLS_HANDSHAKE {
-        let tls = match acceptor.accept(stream).await {
-            Ok(s) => s,
-            Err(e) => {
+        let tls = match tokio::time::timeout(VISITOR_IDLE, acceptor.accept(stream)).await {
+            Err(_) => return,
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
                 tracing::info!(%peer, error = %e, "edge: TLS handshake with the visitor failed");
                 return;
             }

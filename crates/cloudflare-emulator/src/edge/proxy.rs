@@ -4,10 +4,14 @@
 //!
 //! Headers (developers.cloudflare.com/fundamentals/reference/http-headers/): the origin gets
 //! `cf-connecting-ip` (the visitor's address), `x-forwarded-for` (the visitor's address,
-//! appended to any list the request already carried), `x-forwarded-proto` and
-//! `cf-visitor: {"scheme":"…"}` (the visitor's scheme), `cf-ray`, `cdn-loop: cloudflare`, and
-//! `Host` = the requested hostname. Values of those headers sent by the visitor are replaced.
-//! The visitor gets `server: cloudflare` (replacing the origin's) and `cf-ray`. Hop-by-hop
+//! appended with a comma to any list the request already carried, as in Cloudflare's example
+//! `203.0.113.1,198.51.100.101`), `x-forwarded-proto` and `cf-visitor: {"scheme":"…"}` (the
+//! visitor's scheme), `cf-ray`, `cdn-loop: cloudflare` (RFC 8586), and `Host` = the requested
+//! hostname; `x-real-ip` is stripped (the page: stripped when no Worker runs). Values of those
+//! headers sent by the visitor are replaced. Not rewritten: `accept-encoding` (Cloudflare sets
+//! `br, gzip` and decompresses for visitors that cannot; the edge passes the visitor's).
+//! The visitor gets `server: cloudflare` (replacing the origin's), `cf-ray`, and on proxied
+//! answers `cf-cache-status: DYNAMIC` (nothing is cached). Hop-by-hop
 //! headers (RFC 9110 §7.6.1) are not forwarded either way. Method, path, query, other headers
 //! and the body are forwarded as they are; bodies stream both ways.
 //!
@@ -185,8 +189,10 @@ async fn forward(
         .filter(|v| !v.is_empty())
         .chain(std::iter::once(client_ip.as_str()))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(",");
     headers.remove("x-forwarded-for");
+    // "When no Worker subrequest is triggered … the x-real-ip header is stripped."
+    headers.remove("x-real-ip");
     set(headers, "host", &plan.hostname);
     set(headers, "cf-connecting-ip", &client_ip);
     set(headers, "x-forwarded-for", &forwarded_for);
@@ -223,5 +229,8 @@ async fn forward(
     let (mut parts, body) = answer.into_parts();
     strip_hop_by_hop(&mut parts.headers);
     edge_marks(&mut parts.headers, ray);
+    parts
+        .headers
+        .insert("cf-cache-status", HeaderValue::from_static("DYNAMIC"));
     Ok(Response::from_parts(parts, body.boxed()))
 }

@@ -277,13 +277,21 @@ impl Stand {
         answer["result"].clone()
     }
 
-    pub async fn cname(&self, name: &str, target: &str, proxied: bool) {
-        self.api(
-            reqwest::Method::POST,
-            "dns_records",
-            json!({"type": "CNAME", "name": name, "content": target, "proxied": proxied}),
-        )
-        .await;
+    /// Create a CNAME; returns its id.
+    pub async fn cname(&self, name: &str, target: &str, proxied: bool) -> String {
+        let record = self
+            .api(
+                reqwest::Method::POST,
+                "dns_records",
+                json!({"type": "CNAME", "name": name, "content": target, "proxied": proxied}),
+            )
+            .await;
+        record["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn patch_record(&self, id: &str, patch: Value) {
+        self.api(reqwest::Method::PATCH, &format!("dns_records/{id}"), patch)
+            .await;
     }
 
     pub async fn ssl(&self, mode: &str) {
