@@ -19,8 +19,7 @@ async fn proxied_stand(mode: &str) -> Stand {
 }
 
 #[track_caller]
-fn assert_edge_error(status: u16, code: u16, headers: &reqwest::header::HeaderMap, body: &str) {
-    let _ = status;
+fn assert_edge_error(code: u16, headers: &reqwest::header::HeaderMap, body: &str) {
     ray_of(headers);
     assert_eq!(body, format!("error code: {code}"));
     assert_eq!(
@@ -35,7 +34,7 @@ async fn expect_error(stand: &Stand, host: &str, status: u16, code: u16) {
     let headers = r.headers().clone();
     let body = r.text().await.unwrap();
     assert_eq!(got, status, "body: {body}");
-    assert_edge_error(status, code, &headers, &body);
+    assert_edge_error(code, &headers, &body);
 }
 
 #[tokio::test]
@@ -191,8 +190,10 @@ async fn origin_failures_answer_cloudflares_52x() {
     expect_error(&stand, HOST, 524, 524).await;
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 
-    // Not HTTP → 520.
+    // Not HTTP, or no answer at all before the connection closes → 520.
     stand.write_map(json!({TARGET: {"http": garbage_origin().await.to_string()}}));
+    expect_error(&stand, HOST, 520, 520).await;
+    stand.write_map(json!({TARGET: {"http": closing_origin().await.to_string()}}));
     expect_error(&stand, HOST, 520, 520).await;
 
     // The origin's own 502 is relayed, with Cloudflare's marks.
@@ -279,7 +280,7 @@ async fn hostnames_the_edge_does_not_proxy() {
         .unwrap();
     assert_eq!(r.status(), 409);
     let headers = r.headers().clone();
-    assert_edge_error(409, 1001, &headers, &r.text().await.unwrap());
+    assert_edge_error(1001, &headers, &r.text().await.unwrap());
 
     // An IP address as Host → 1003.
     let r = reqwest::Client::builder()
@@ -292,7 +293,7 @@ async fn hostnames_the_edge_does_not_proxy() {
         .unwrap();
     assert_eq!(r.status(), 403);
     let headers = r.headers().clone();
-    assert_edge_error(403, 1003, &headers, &r.text().await.unwrap());
+    assert_edge_error(1003, &headers, &r.text().await.unwrap());
 }
 
 #[tokio::test]
@@ -398,4 +399,37 @@ async fn stopping_the_emulator_closes_the_edge() {
     // Even the pooled keep-alive connection is gone.
     assert!(client.get(&url).send().await.is_err());
     drop(dir);
+}
+
+#[tokio::test]
+async fn the_edge_listens_on_loopback_only() {
+    let refused =
+        flarelink_cloudflare_emulator::start(flarelink_cloudflare_emulator::EmulatorOptions {
+            edge: Some(flarelink_cloudflare_emulator::EdgeOptions {
+                listen: "0.0.0.0:0".parse().unwrap(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a non-loopback edge address is refused");
+    assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn an_unparsable_origin_map_at_start_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("origins.json");
+    std::fs::write(&map, r#"{"a.test": {"https": "10.1.2.3:443"}}"#).unwrap();
+    let refused =
+        flarelink_cloudflare_emulator::start(flarelink_cloudflare_emulator::EmulatorOptions {
+            edge: Some(flarelink_cloudflare_emulator::EdgeOptions {
+                origin_map: Some(map),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a bad origin map is refused at start");
+    assert!(refused.to_string().contains("10.1.2.3:443"), "{refused}");
 }

@@ -178,6 +178,20 @@ pub async fn silent_origin() -> SocketAddr {
     addr
 }
 
+/// An origin that reads the request and closes the connection without answering.
+pub async fn closing_origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            drop(s);
+        }
+    });
+    addr
+}
+
 /// An origin that answers bytes that are not HTTP and closes.
 pub async fn garbage_origin() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
