@@ -6,6 +6,7 @@
 mod edge_support;
 
 use edge_support::*;
+use rustls::pki_types::pem::PemObject;
 use serde_json::{json, Value};
 
 const HOST: &str = "api.example.com";
@@ -268,9 +269,19 @@ async fn hostnames_the_edge_does_not_proxy() {
     let html = r.text().await.unwrap();
     assert!(html.contains("Error 1001") && html.contains(&ray), "{html}");
 
-    // In no zone: no certificate, so the TLS handshake fails...
+    // In no zone (or no SNI): no certificate, so the TLS handshake fails with the
+    // handshake_failure alert Cloudflare sends...
     let err = stand.get_err("api.unknown.test").await;
     assert!(err.is_connect(), "{err:?}");
+    assert_eq!(
+        tls_alert(&stand, Some("api.unknown.test")).await,
+        Some(rustls::AlertDescription::HandshakeFailure)
+    );
+    assert_eq!(
+        tls_alert(&stand, None).await,
+        Some(rustls::AlertDescription::HandshakeFailure)
+    );
+    assert_eq!(tls_alert(&stand, Some("dns-only.example.com")).await, None);
     // ...and over plain HTTP the answer is 1001.
     let r = stand
         .client("api.unknown.test")
@@ -432,4 +443,49 @@ async fn an_unparsable_origin_map_at_start_is_an_error() {
         .await
         .expect_err("a bad origin map is refused at start");
     assert!(refused.to_string().contains("10.1.2.3:443"), "{refused}");
+}
+
+/// The alert the edge answers a TLS client with (None: the handshake completed).
+async fn tls_alert(stand: &Stand, sni: Option<&str>) -> Option<rustls::AlertDescription> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(
+        stand.emu.edge_ca_pem().unwrap().as_bytes(),
+    ) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    // No SNI: send none, but still verify against a name.
+    config.enable_sni = sni.is_some();
+    let name =
+        rustls::pki_types::ServerName::try_from(sni.unwrap_or("dns-only.example.com").to_string())
+            .unwrap();
+    let tcp = tokio::net::TcpStream::connect(stand.edge()).await.unwrap();
+    match tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(name, tcp)
+        .await
+    {
+        Ok(_) => None,
+        Err(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            Some(rustls::Error::AlertReceived(alert)) => Some(*alert),
+            other => panic!("not an alert: {e} {other:?}"),
+        },
+    }
+}
+
+#[tokio::test]
+async fn the_edge_answers_http_1_1_whatever_the_origin_speaks() {
+    let stand = proxied_stand("flexible").await;
+    let origin = raw_origin(b"HTTP/1.0 200 OK\r\nserver: old\r\ncontent-length: 2\r\n\r\nok").await;
+    stand.write_map(json!({TARGET: {"http": origin.to_string()}}));
+    let r = stand.get(HOST, "/").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.version(), reqwest::Version::HTTP_11);
+    ray_of(r.headers());
+    assert_eq!(r.text().await.unwrap(), "ok");
 }

@@ -4,8 +4,9 @@
 //! Cloudflare's edge presents a certificate for every hostname of an active zone (Universal SSL
 //! covers the apex and one level of subdomains; Advanced certificates cover more). Here any
 //! hostname in a zone gets one, at any depth (approximation). A name in no zone (or no SNI at
-//! all) gets no certificate, so the handshake fails with a `handshake_failure` alert — what a
-//! client meets at Cloudflare for a hostname it has no certificate for. The edge CA is its own
+//! all) gets no certificate: the edge's accept step (`edge::tls_handshake`) answers its
+//! ClientHello with a `handshake_failure` alert — what a client meets at Cloudflare for a
+//! hostname it has no certificate for. The edge CA is its own
 //! root, distinct from the emulator's Origin CA: clients trust it with `--cacert`.
 
 use std::collections::HashMap;

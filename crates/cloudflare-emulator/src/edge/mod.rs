@@ -30,10 +30,11 @@ use std::sync::Arc;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::LazyConfigAcceptor;
 
 pub use origin::OriginTimeouts;
 pub use origin_map::{OriginEntry, OriginMap};
@@ -122,7 +123,7 @@ pub async fn start(state: Arc<AppState>, options: EdgeOptions) -> io::Result<Run
             state: state.clone(),
         }));
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let acceptor = TlsAcceptor::from(Arc::new(tls));
+    let tls = Arc::new(tls);
 
     let context = Arc::new(proxy::EdgeContext {
         state,
@@ -144,7 +145,7 @@ pub async fn start(state: Arc<AppState>, options: EdgeOptions) -> io::Result<Run
                     Ok((stream, peer)) => {
                         connections.spawn(serve_connection(
                             context.clone(),
-                            acceptor.clone(),
+                            tls.clone(),
                             stream,
                             peer,
                         ));
@@ -166,6 +167,51 @@ pub async fn start(state: Arc<AppState>, options: EdgeOptions) -> io::Result<Run
     })
 }
 
+/// A fatal `handshake_failure` alert (RFC 8446 §6: record type 21, legacy version 3.3,
+/// length 2, level fatal, description 40) — hand-written because rustls, for a name with no
+/// certificate, sends `access_denied`, while Cloudflare answers `handshake_failure`.
+const HANDSHAKE_FAILURE_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
+
+/// Read the ClientHello; a name in no zone (or no SNI) gets a `handshake_failure` alert, as at
+/// Cloudflare for a hostname it has no certificate for; others complete the handshake.
+async fn tls_handshake(
+    context: &proxy::EdgeContext,
+    tls: Arc<rustls::ServerConfig>,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let start = match LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await {
+        Ok(start) => start,
+        Err(e) => {
+            tracing::info!(%peer, error = %e, "edge: not a TLS ClientHello");
+            return None;
+        }
+    };
+    let sni = start
+        .client_hello()
+        .server_name()
+        .map(|n| n.trim_end_matches('.').to_ascii_lowercase());
+    let known = sni
+        .as_deref()
+        .is_some_and(|n| context.state.data().zone_for_host(n).is_some());
+    let mut accept = start.into_stream(tls);
+    if !known {
+        tracing::info!(%peer, sni = sni.as_deref().unwrap_or("-"), "edge: no certificate for this name (in no zone); handshake_failure");
+        if let Some(io) = accept.get_mut() {
+            let _ = io.write_all(&HANDSHAKE_FAILURE_ALERT).await;
+            let _ = io.shutdown().await;
+        }
+        return None;
+    }
+    match accept.await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::info!(%peer, error = %e, "edge: TLS handshake with the visitor failed");
+            None
+        }
+    }
+}
+
 /// How long a visitor may stay silent before its first byte, or take for its TLS handshake.
 const VISITOR_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -174,7 +220,7 @@ const TLS_HANDSHAKE: u8 = 0x16;
 
 async fn serve_connection(
     context: Arc<proxy::EdgeContext>,
-    acceptor: TlsAcceptor,
+    tls: Arc<rustls::ServerConfig>,
     stream: TcpStream,
     peer: SocketAddr,
 ) {
@@ -186,13 +232,10 @@ async fn serve_connection(
     }
     let http = hyper::server::conn::http1::Builder::new();
     if first[0] == TLS_HANDSHAKE {
-        let tls = match tokio::time::timeout(VISITOR_IDLE, acceptor.accept(stream)).await {
-            Err(_) => return,
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                tracing::info!(%peer, error = %e, "edge: TLS handshake with the visitor failed");
-                return;
-            }
+        let Ok(Some(tls)) =
+            tokio::time::timeout(VISITOR_IDLE, tls_handshake(&context, tls, stream, peer)).await
+        else {
+            return;
         };
         let sni = tls.get_ref().1.server_name().map(str::to_string);
         let service = service_fn(move |req| {

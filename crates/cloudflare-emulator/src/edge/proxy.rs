@@ -227,6 +227,8 @@ async fn forward(
     .map_err(|e| (e, visitor_headers))?;
 
     let (mut parts, body) = answer.into_parts();
+    // The edge speaks its own HTTP/1.1 to the visitor, whatever version the origin used.
+    parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers);
     edge_marks(&mut parts.headers, ray);
     parts

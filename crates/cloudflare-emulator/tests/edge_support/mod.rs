@@ -192,6 +192,21 @@ pub async fn closing_origin() -> SocketAddr {
     addr
 }
 
+/// An origin that answers these raw bytes to every request and closes.
+pub async fn raw_origin(answer: &'static [u8]) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(answer).await;
+            let _ = s.shutdown().await;
+        }
+    });
+    addr
+}
+
 /// An origin that answers bytes that are not HTTP and closes.
 pub async fn garbage_origin() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
