@@ -489,3 +489,17 @@ async fn the_edge_answers_http_1_1_whatever_the_origin_speaks() {
     ray_of(r.headers());
     assert_eq!(r.text().await.unwrap(), "ok");
 }
+
+#[tokio::test]
+async fn a_proxied_a_record_leads_to_the_map_entry_for_its_address() {
+    let stand = Stand::new().await;
+    stand
+        .record(json!({"type": "A", "name": "ip", "content": "203.0.113.10", "proxied": true}))
+        .await;
+    let origin = Origin::plain("by-address").await;
+    stand.write_map(json!({"203.0.113.10": {"http": origin.addr.to_string()}}));
+    let r = stand.get("ip.example.com", "/").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-origin"], "by-address");
+    assert_eq!(origin.last().header("host").unwrap(), "ip.example.com");
+}

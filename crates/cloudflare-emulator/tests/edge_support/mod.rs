@@ -318,6 +318,12 @@ impl Stand {
         record["id"].as_str().unwrap().to_string()
     }
 
+    /// Create any DNS record; returns its id.
+    pub async fn record(&self, record: Value) -> String {
+        let created = self.api(reqwest::Method::POST, "dns_records", record).await;
+        created["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn patch_record(&self, id: &str, patch: Value) {
         self.api(reqwest::Method::PATCH, &format!("dns_records/{id}"), patch)
             .await;
