@@ -62,10 +62,10 @@ struct Args {
     )]
     edge_connect_timeout_ms: u64,
     /// How long the edge waits for an origin's response headers before answering 524.
-    /// Cloudflare: 100 s.
+    /// Cloudflare: 120 s (its default Proxy Read Timeout).
     #[arg(
         long = "edge-response-timeout-ms",
-        default_value_t = 100_000,
+        default_value_t = 120_000,
         requires = "edge"
     )]
     edge_response_timeout_ms: u64,

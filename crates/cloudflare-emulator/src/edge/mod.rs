@@ -49,7 +49,7 @@ pub struct EdgeOptions {
     pub listen: SocketAddr,
     /// The origin map file (see [`origin_map`]); `None`: every origin name is unknown (1016).
     pub origin_map: Option<PathBuf>,
-    /// Bounds on waiting for origins (Cloudflare's 19 s / 100 s by default).
+    /// Bounds on waiting for origins (Cloudflare's 19 s / 120 s by default).
     pub timeouts: OriginTimeouts,
 }
 

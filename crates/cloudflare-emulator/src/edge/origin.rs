@@ -7,8 +7,9 @@
 //! route) → 523; TLS handshake failed, or did not finish within the connect timeout → 525;
 //! Full (strict) and the certificate does not chain to the Origin CA root or does not name the
 //! hostname → 526; connected but no response headers within the response timeout → 524
-//! (Cloudflare's Proxy Read Timeout, 100 s); the connection closed or answered something that
-//! is not HTTP → 520. A 502 or 504 the origin answers is relayed as it came.
+//! (Cloudflare's Proxy Read Timeout: 120 s by default, its error-524 page); the connection
+//! closed, or answered something that is not HTTP → 520 ("empty, unknown, or unexpected
+//! response", error-520 page). A 502 or 504 the origin answers is relayed as it came.
 //!
 //! One connection per request (Cloudflare pools origin connections; the emulator does not).
 
@@ -35,7 +36,7 @@ use tokio_rustls::TlsConnector;
 use crate::edge::pages::EdgeError;
 use crate::edge::route::OriginTransport;
 
-/// How long the edge waits for the origin. Cloudflare: 19 s for the TCP connection, 100 s for
+/// How long the edge waits for the origin. Cloudflare: 19 s for the TCP connection, 120 s for
 /// the response; tests set milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OriginTimeouts {
@@ -49,7 +50,7 @@ impl Default for OriginTimeouts {
     fn default() -> Self {
         Self {
             connect: Duration::from_secs(19),
-            response: Duration::from_secs(100),
+            response: Duration::from_secs(120),
         }
     }
 }
