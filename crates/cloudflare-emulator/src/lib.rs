@@ -1,6 +1,7 @@
 //! A stateful, strict local stand-in for the subset of Cloudflare's API v4 that flarelink uses:
 //! zones (read), Origin CA certificates, DNS records and the zone SSL setting, under
-//! `/client/v4/`, plus emulator-only admin routes under `/__emulator/`.
+//! `/client/v4/`, plus emulator-only admin routes under `/__emulator/`, and optionally
+//! ([`EmulatorOptions::edge`]) the Cloudflare edge in front of proxied hostnames ([`edge`]).
 //!
 //! Start it in-process with [`start`], or run the `cloudflare-emulator` binary. See each module
 //! for which Cloudflare behaviours are reproduced faithfully and which are approximated.

@@ -175,6 +175,15 @@ async fn forward(
         OriginTransport::PlainHttp => entry.http,
         _ => entry.https,
     };
+    tracing::info!(
+        host,
+        origin = plan.origin_name,
+        ssl = ?plan.ssl_mode,
+        transport = ?plan.transport,
+        addr = ?addr,
+        ray,
+        "edge: to the origin"
+    );
 
     let (mut parts, body) = request.into_parts();
     let visitor_headers = parts.headers.clone();
