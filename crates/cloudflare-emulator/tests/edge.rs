@@ -52,6 +52,8 @@ async fn flexible_forwards_everything_over_plain_http_with_cloudflares_headers()
         .header("x-forwarded-for", "203.0.113.7")
         .header("cf-connecting-ip", "198.51.100.1")
         .header("x-real-ip", "198.51.100.2")
+        .header("cdn-loop", "othercdn")
+        .header("cf-visitor", "{\"scheme\":\"forged\"}")
         .header("connection", "keep-alive, x-hop")
         .header("x-hop", "dropped")
         .body(body.clone())
@@ -80,7 +82,7 @@ async fn flexible_forwards_everything_over_plain_http_with_cloudflares_headers()
     assert_eq!(seen.header("x-forwarded-proto").unwrap(), "https");
     assert_eq!(seen.header("cf-visitor").unwrap(), r#"{"scheme":"https"}"#);
     assert_eq!(seen.header("cf-ray").unwrap(), ray);
-    assert_eq!(seen.header("cdn-loop").unwrap(), "cloudflare");
+    assert_eq!(seen.header("cdn-loop").unwrap(), "othercdn, cloudflare");
     assert_eq!(
         seen.header("x-hop"),
         None,

@@ -6,9 +6,9 @@
 //! `cf-connecting-ip` (the visitor's address), `x-forwarded-for` (the visitor's address,
 //! appended with a comma to any list the request already carried, as in Cloudflare's example
 //! `203.0.113.1,198.51.100.101`), `x-forwarded-proto` and `cf-visitor: {"scheme":"…"}` (the
-//! visitor's scheme), `cf-ray`, `cdn-loop: cloudflare` (RFC 8586), and `Host` = the requested
-//! hostname; `x-real-ip` is stripped (the page: stripped when no Worker runs). Values of those
-//! headers sent by the visitor are replaced. Not rewritten: `accept-encoding` (Cloudflare sets
+//! visitor's scheme), `cf-ray`, `cdn-loop: cloudflare` (appended, RFC 8586), and `Host` = the
+//! requested hostname; `x-real-ip` is stripped (the page: stripped when no Worker runs). Values
+//! the visitor sent for the other headers are replaced. Not rewritten: `accept-encoding` (Cloudflare sets
 //! `br, gzip` and decompresses for visitors that cannot; the edge passes the visitor's).
 //! The visitor gets `server: cloudflare` (replacing the origin's), `cf-ray`, and on proxied
 //! answers `cf-cache-status: DYNAMIC` (nothing is cached). Hop-by-hop
@@ -212,7 +212,15 @@ async fn forward(
         &format!("{{\"scheme\":\"{}\"}}", visitor.as_str()),
     );
     set(headers, "cf-ray", ray);
-    set(headers, "cdn-loop", "cloudflare");
+    // RFC 8586: each CDN appends its token to CDN-Loop.
+    let cdn_loop = headers
+        .get_all("cdn-loop")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .chain(std::iter::once("cloudflare"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    set(headers, "cdn-loop", &cdn_loop);
     parts.version = Version::HTTP_11;
     parts.uri = parts
         .uri
