@@ -505,3 +505,24 @@ async fn a_proxied_a_record_leads_to_the_map_entry_for_its_address() {
     assert_eq!(r.headers()["x-origin"], "by-address");
     assert_eq!(origin.last().header("host").unwrap(), "ip.example.com");
 }
+
+#[tokio::test]
+async fn concurrent_requests_for_several_hostnames() {
+    let stand = Stand::new().await;
+    stand.cname("*.example.com", TARGET, true).await;
+    let origin = Origin::plain("plain").await;
+    stand.write_map(json!({TARGET: {"http": origin.addr.to_string()}}));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let host = format!("h{}.example.com", i % 6);
+        let client = stand.client(&host);
+        let url = stand.url("https", &host, &format!("/n/{i}"));
+        tasks.spawn(async move { client.get(url).send().await.map(|r| r.status().as_u16()) });
+    }
+    while let Some(done) = tasks.join_next().await {
+        assert_eq!(done.unwrap().unwrap(), 200);
+    }
+    let mut paths: Vec<String> = origin.seen().into_iter().map(|s| s.uri).collect();
+    paths.sort();
+    assert_eq!(paths.len(), 24);
+}
