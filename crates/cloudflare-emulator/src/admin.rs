@@ -1,11 +1,13 @@
 //! Emulator-only routes under `/__emulator/` (not Cloudflare's; no auth, not counted):
 //! - `GET stats` → `{"requests":n,"writes":n,"successful_writes":n}`
 //! - `GET ca.pem` → the Origin CA root certificate (PEM)
-//! - `GET state` → zones, certificates (public parts only), DNS records, settings, faults
+//! - `GET state` → zones, certificates (public parts only), DNS records, rulesets, settings,
+//!   faults
 //! - `POST faults` → `{"status":429|5xx,"count":N,"retry_after":secs?,"path_contains":"..."?}`
 //!   makes the next N matching Cloudflare-route requests fail
 //! - `POST latency` → `{"ms": N}`: delay every Cloudflare-route answer (benchmarks)
-//! - `POST reset` → forget certificates, DNS records, faults, counters; restore SSL modes
+//! - `POST reset` → forget certificates, DNS records, rulesets, faults, counters; restore SSL
+//!   modes
 
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use serde_json::{json, Value};
 
 use crate::dns::record_json;
 use crate::origin_ca::cert_json;
+use crate::rulesets::ruleset_json;
 use crate::state::{ts, AppState, Fault};
 
 fn bad(message: impl Into<String>) -> Response {
@@ -51,6 +54,11 @@ pub async fn dump(State(state): State<Arc<AppState>>) -> Json<Value> {
         })).collect::<Vec<_>>(),
         "certificates": data.certs.iter().map(cert_json).collect::<Vec<_>>(),
         "dns_records": data.dns.iter().map(record_json).collect::<Vec<_>>(),
+        "rulesets": data.rulesets.iter().map(|r| {
+            let mut v = ruleset_json(r);
+            v["zone_id"] = json!(r.zone_id);
+            v
+        }).collect::<Vec<_>>(),
         "faults": data.faults,
         "stats": state.stats(),
     }))

@@ -16,6 +16,11 @@ pub struct ErrorItem {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_chain: Option<Vec<ErrorItem>>,
+    /// `{"pointer": "/rules/0/action"}`: where in the request body the problem is (Cloudflare's
+    /// `source`, typed as `ErrorData.source.pointer` in the official SDKs; the Rulesets API
+    /// uses it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Value>,
 }
 
 impl ErrorItem {
@@ -24,7 +29,14 @@ impl ErrorItem {
             code,
             message: message.into(),
             error_chain: None,
+            source: None,
         }
+    }
+
+    /// The same error, pointing at a place in the request body (a JSON pointer).
+    pub fn at(mut self, pointer: impl Into<String>) -> Self {
+        self.source = Some(serde_json::json!({"pointer": pointer.into()}));
+        self
     }
 }
 
@@ -47,6 +59,15 @@ impl ApiError {
 
     pub fn bad_request(code: u32, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// Several errors in one answer (Cloudflare lists every problem of a body at once).
+    pub fn many(status: StatusCode, errors: Vec<ErrorItem>) -> Self {
+        Self {
+            status,
+            errors,
+            retry_after: None,
+        }
     }
 
     pub fn with_chain(mut self, chain: Vec<ErrorItem>) -> Self {

@@ -1,5 +1,6 @@
 //! A stateful, strict local stand-in for the subset of Cloudflare's API v4 that flarelink uses:
-//! zones (read), Origin CA certificates, DNS records and the zone SSL setting, under
+//! zones (read), Origin CA certificates, DNS records, the zone SSL setting and the zone's
+//! Configuration Rules (the `http_config_settings` phase entry point), under
 //! `/client/v4/`, plus emulator-only admin routes under `/__emulator/`, and optionally
 //! ([`EmulatorOptions::edge`]) the Cloudflare edge in front of proxied hostnames ([`edge`]).
 //!
@@ -22,9 +23,11 @@ pub mod ca;
 pub mod dns;
 pub mod edge;
 pub mod envelope;
+pub mod expression;
 pub mod gate;
 pub mod origin_ca;
 pub mod request;
+pub mod rulesets;
 pub mod settings;
 pub mod state;
 pub mod zones;
@@ -163,6 +166,11 @@ pub fn router(state: Arc<state::AppState>) -> Router {
         .route(
             &v4("/zones/{zone_id}/settings/{setting}"),
             get(settings::get).patch(settings::patch),
+        )
+        .route(&v4("/zones/{zone_id}/rulesets"), get(rulesets::list))
+        .route(
+            &v4("/zones/{zone_id}/rulesets/phases/{phase}/entrypoint"),
+            get(rulesets::get_entrypoint).put(rulesets::put_entrypoint),
         )
         .route(
             &v4("/certificates"),

@@ -64,6 +64,32 @@ pub struct DnsRecord {
     pub tags_modified_on: Option<DateTime<Utc>>,
 }
 
+/// A zone's phase entry point ruleset (Rulesets API; only `http_config_settings` is emulated).
+#[derive(Debug, Clone)]
+pub struct Ruleset {
+    pub id: String,
+    pub zone_id: String,
+    pub phase: String,
+    pub name: String,
+    pub description: String,
+    pub version: u64,
+    pub last_updated: DateTime<Utc>,
+    pub rules: Vec<RulesetRule>,
+}
+
+/// One rule of a ruleset: what the client sent (validated, read-only fields removed), the
+/// fields Cloudflare assigns, and the parsed expression.
+#[derive(Debug, Clone)]
+pub struct RulesetRule {
+    pub id: String,
+    pub version: u64,
+    pub last_updated: DateTime<Utc>,
+    /// `action`, `expression`, `action_parameters`, `description`, `enabled`, `ref`, … as sent,
+    /// with `ref` and `enabled` defaulted.
+    pub fields: Map<String, Value>,
+    pub expression: crate::expression::Expr,
+}
+
 /// An injected transient failure, consumed by matching Cloudflare-route requests.
 #[derive(Debug, Clone, Serialize)]
 pub struct Fault {
@@ -78,6 +104,7 @@ pub struct Data {
     pub zones: Vec<Zone>,
     pub certs: Vec<OriginCert>,
     pub dns: Vec<DnsRecord>,
+    pub rulesets: Vec<Ruleset>,
     pub faults: Vec<Fault>,
 }
 
@@ -88,6 +115,13 @@ impl Data {
 
     pub fn zone_mut(&mut self, id: &str) -> Option<&mut Zone> {
         self.zones.iter_mut().find(|z| z.id == id)
+    }
+
+    /// A zone's entry point ruleset for `phase`, if it was ever set.
+    pub fn entrypoint(&self, zone_id: &str, phase: &str) -> Option<&Ruleset> {
+        self.rulesets
+            .iter()
+            .find(|r| r.zone_id == zone_id && r.phase == phase)
     }
 
     /// The zone a hostname belongs to (longest matching zone name).
@@ -182,13 +216,14 @@ impl AppState {
         }
     }
 
-    /// Forget certificates, DNS records, faults and counters; zones keep their ids and get
+    /// Forget certificates, DNS records, rulesets, faults and counters; zones keep their ids and get
     /// their initial SSL mode back. The CA is kept.
     pub fn reset(&self) {
         let now = Utc::now();
         let mut data = self.data();
         data.certs.clear();
         data.dns.clear();
+        data.rulesets.clear();
         data.faults.clear();
         for z in &mut data.zones {
             z.ssl_value = self.initial_ssl_mode.clone();

@@ -45,6 +45,10 @@ pub enum EdgeError {
     SslHandshakeFailed,
     /// 526: Full (strict) and the origin's certificate is not valid for the hostname.
     InvalidSslCertificate,
+    /// Not Cloudflare's: a Configuration Rule that sets `ssl` has an expression the emulator
+    /// cannot evaluate, so it cannot tell which mode Cloudflare would use. HTTP 500 with an
+    /// emulator message (see `edge::route::effective_ssl_mode`).
+    UnevaluableConfigRule,
 }
 
 impl EdgeError {
@@ -61,6 +65,7 @@ impl EdgeError {
             EdgeError::Timeout => 524,
             EdgeError::SslHandshakeFailed => 525,
             EdgeError::InvalidSslCertificate => 526,
+            EdgeError::UnevaluableConfigRule => 500,
         };
         StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY)
     }
@@ -88,6 +93,9 @@ impl EdgeError {
             EdgeError::Timeout => "A timeout occurred",
             EdgeError::SslHandshakeFailed => "SSL handshake failed",
             EdgeError::InvalidSslCertificate => "Invalid SSL certificate",
+            EdgeError::UnevaluableConfigRule => {
+                "Cloudflare emulator: a Configuration Rule's expression cannot be evaluated"
+            }
         }
     }
 }
@@ -115,6 +123,15 @@ fn escape(s: &str) -> String {
 
 /// The page for `error`, as text or HTML depending on the request's `Accept`.
 pub fn render(error: EdgeError, host: &str, ray: &str, request_headers: &HeaderMap) -> Page {
+    if error == EdgeError::UnevaluableConfigRule {
+        return Page {
+            content_type: "text/plain; charset=UTF-8",
+            body: "cloudflare emulator: a Configuration Rule (http_config_settings) that sets \
+                   ssl has an expression the emulator cannot evaluate, so it cannot tell which \
+                   SSL/TLS mode Cloudflare would use; the emulator's log names the rule"
+                .to_string(),
+        };
+    }
     if !wants_html(request_headers) {
         return Page {
             content_type: "text/plain; charset=UTF-8",

@@ -158,7 +158,7 @@ async fn forward(
 ) -> Result<Response<EdgeBody>, (EdgeError, HeaderMap)> {
     let planned = {
         let data = context.state.data();
-        route::plan(&data, host, visitor)
+        route::plan(&data, host, request.uri().path(), visitor)
     };
     let plan = match planned {
         Ok(p) => p,

@@ -8,10 +8,16 @@
 //!   its IPs is not documented; 1001 is its answer for names it does not serve).
 //! - Otherwise the origin name is the record's content (CNAME target, or the A/AAAA address as
 //!   text), looked up later in the origin map.
+//! - The SSL/TLS mode: the zone's Configuration Rules first, then the zone's `ssl` setting
+//!   ([`effective_ssl_mode`]).
 
 use std::net::IpAddr;
 
+use serde_json::Value;
+
 use crate::edge::pages::EdgeError;
+use crate::expression::RequestFacts;
+use crate::rulesets::CONFIG_PHASE;
 use crate::state::{Data, DnsRecord, Zone};
 
 /// The scheme the visitor used to reach the edge.
@@ -37,6 +43,9 @@ pub enum SslMode {
     Flexible,
     Full,
     Strict,
+    /// "Strict (SSL-Only Origin Pull)", only settable by a Configuration Rule: TLS to the
+    /// origin, verified, whatever scheme the visitor used.
+    OriginPull,
 }
 
 impl SslMode {
@@ -46,6 +55,7 @@ impl SslMode {
             "flexible" => Some(SslMode::Flexible),
             "full" => Some(SslMode::Full),
             "strict" => Some(SslMode::Strict),
+            "origin_pull" => Some(SslMode::OriginPull),
             _ => None,
         }
     }
@@ -74,14 +84,59 @@ pub struct OriginPlan {
     pub transport: OriginTransport,
 }
 
-/// The SSL/TLS mode in force for a request to `hostname` in `zone`.
+/// The SSL/TLS mode in force for a request to `facts.host` in `zone`.
 ///
-/// This is the one place the mode is decided: a Configuration Rule (phase
-/// `http_config_settings`, action `set_config` with `ssl`) wins over the zone setting for the
-/// requests it matches, so when the emulator stores rulesets, they are consulted here first.
-/// Today only the zone setting exists.
-pub fn effective_ssl_mode(_data: &Data, zone: &Zone, _hostname: &str) -> SslMode {
-    SslMode::parse(&zone.ssl_value).unwrap_or(SslMode::Flexible)
+/// The one place the mode is decided. A Configuration Rule (the zone's `http_config_settings`
+/// phase entry point, action `set_config` with `action_parameters.ssl`) wins over the zone's
+/// `ssl` setting for the requests it matches; when several enabled rules match, the last one
+/// in rule order wins ("for non-terminating actions the last change made by rules in the same
+/// phase will win (later rules can overwrite changes done by previous rules)", Cloudflare's
+/// Configuration Rules docs). Disabled rules and rules that do not set `ssl` are skipped.
+///
+/// Rules are read from the last one back: the first (from the end) whose expression matches
+/// decides. A rule setting `ssl` whose expression the emulator cannot evaluate
+/// ([`crate::expression`]) and that would decide — nothing after it matched — makes the edge
+/// answer [`EdgeError::UnevaluableConfigRule`] instead of guessing which mode Cloudflare would
+/// use.
+pub fn effective_ssl_mode(
+    data: &Data,
+    zone: &Zone,
+    facts: &RequestFacts,
+) -> Result<SslMode, EdgeError> {
+    let zone_mode = SslMode::parse(&zone.ssl_value).unwrap_or(SslMode::Flexible);
+    let Some(ruleset) = data.entrypoint(&zone.id, CONFIG_PHASE) else {
+        return Ok(zone_mode);
+    };
+    for rule in ruleset.rules.iter().rev() {
+        let fields = &rule.fields;
+        let enabled = fields
+            .get("enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let ssl = fields
+            .get("action_parameters")
+            .and_then(|p| p.get("ssl"))
+            .and_then(Value::as_str)
+            .and_then(SslMode::parse);
+        let (true, Some(mode)) = (enabled, ssl) else {
+            continue;
+        };
+        match rule.expression.eval(facts) {
+            Ok(true) => return Ok(mode),
+            Ok(false) => {}
+            Err(unsupported) => {
+                tracing::warn!(
+                    rule = rule.id,
+                    host = facts.host,
+                    reason = %unsupported,
+                    "edge: a Configuration Rule that sets ssl has an expression the emulator \
+                     cannot evaluate; refusing the request rather than guessing"
+                );
+                return Err(EdgeError::UnevaluableConfigRule);
+            }
+        }
+    }
+    Ok(zone_mode)
 }
 
 /// Cloudflare's documented mapping (developers.cloudflare.com/ssl/origin-configuration/ssl-modes/):
@@ -93,6 +148,7 @@ pub fn effective_ssl_mode(_data: &Data, zone: &Zone, _hostname: &str) -> SslMode
 /// over plain HTTP like Flexible (a redirect to port 80 could not be followed on loopback).
 pub fn origin_transport(mode: SslMode, visitor: VisitorScheme) -> OriginTransport {
     match (mode, visitor) {
+        (SslMode::OriginPull, _) => OriginTransport::TlsVerified,
         (SslMode::Off | SslMode::Flexible, _) | (_, VisitorScheme::Http) => {
             OriginTransport::PlainHttp
         }
@@ -146,8 +202,13 @@ pub fn hostname_of(host_header: &str) -> String {
     without_port.trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// Decide how to serve a request for `hostname` (already normalised).
-pub fn plan(data: &Data, hostname: &str, visitor: VisitorScheme) -> Result<OriginPlan, EdgeError> {
+/// Decide how to serve a request for `hostname` (already normalised) and `path`.
+pub fn plan(
+    data: &Data,
+    hostname: &str,
+    path: &str,
+    visitor: VisitorScheme,
+) -> Result<OriginPlan, EdgeError> {
     if hostname.is_empty() || hostname.parse::<IpAddr>().is_ok() {
         return Err(EdgeError::DirectIpAccess);
     }
@@ -158,7 +219,12 @@ pub fn plan(data: &Data, hostname: &str, visitor: VisitorScheme) -> Result<Origi
     if !record.proxied {
         return Err(EdgeError::DnsResolution);
     }
-    let ssl_mode = effective_ssl_mode(data, zone, hostname);
+    let facts = RequestFacts {
+        host: hostname,
+        path,
+        https: visitor == VisitorScheme::Https,
+    };
+    let ssl_mode = effective_ssl_mode(data, zone, &facts)?;
     Ok(OriginPlan {
         hostname: hostname.to_string(),
         origin_name: record.content.trim_end_matches('.').to_ascii_lowercase(),
@@ -188,5 +254,6 @@ mod tests {
         assert_eq!(origin_transport(SslMode::Full, Https), TlsUnverified);
         assert_eq!(origin_transport(SslMode::Strict, Https), TlsVerified);
         assert_eq!(origin_transport(SslMode::Strict, Http), PlainHttp);
+        assert_eq!(origin_transport(SslMode::OriginPull, Http), TlsVerified);
     }
 }

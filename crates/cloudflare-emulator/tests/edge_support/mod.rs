@@ -338,6 +338,16 @@ impl Stand {
         .await;
     }
 
+    /// Replace the zone's Configuration Rules (the `http_config_settings` entry point).
+    pub async fn config_rules(&self, rules: Value) -> Value {
+        self.api(
+            reqwest::Method::PUT,
+            "rulesets/phases/http_config_settings/entrypoint",
+            json!({ "rules": rules }),
+        )
+        .await
+    }
+
     /// An Origin CA certificate (chain PEM, key PEM) for `hostnames`, issued by the emulator.
     pub async fn origin_ca_cert(&self, hostnames: &[&str]) -> (String, String) {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
