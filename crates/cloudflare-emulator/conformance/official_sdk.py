@@ -17,6 +17,7 @@ import urllib.request
 
 import cloudflare
 from cloudflare import Cloudflare
+from cloudflare.types.rulesets.phase_update_response import Ruleset as PhaseUpdateRuleset
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -204,6 +205,105 @@ def ssl_checks(cf, zone_id):
     check(cf.zones.settings.get("ssl", zone_id=zone_id).value == "strict", "ssl reads back strict")
 
 
+def as_ruleset(answer):
+    """phases.update's result type is `Union[Ruleset, Optional[object]]` (a dry run answers
+    null); pydantic's smart union then keeps a plain dict, because `last_updated` is text on
+    the wire and Ruleset only validates it leniently. Validate it as the SDK's Ruleset here."""
+    if isinstance(answer, dict):
+        return PhaseUpdateRuleset.model_validate(answer)
+    return answer
+
+
+def rulesets_checks(cf, zone_id, zone_name):
+    """Configuration Rules: the http_config_settings phase entry point (SDK: rulesets.phases)."""
+    phase = "http_config_settings"
+    e = expect_error(
+        cloudflare.NotFoundError, 10003, lambda: cf.rulesets.phases.get(phase, zone_id=zone_id)
+    )
+    check(
+        e.errors[0].message == f"could not find entrypoint ruleset in the {phase} phase",
+        f"404 message {e.errors[0].message!r}",
+    )
+    host = f"api.{zone_name}"
+    made = as_ruleset(cf.rulesets.phases.update(
+        phase,
+        zone_id=zone_id,
+        rules=[
+            {
+                "action": "set_config",
+                "expression": f'(http.host eq "{host}")',
+                "action_parameters": {"ssl": "full"},
+                "description": "flarelink conformance",
+            }
+        ],
+    ))
+    check(made.kind == "zone" and made.phase == phase, f"kind/phase {made.kind} {made.phase}")
+    check(len(made.id) == 32 and made.version == "1", f"ruleset id/version {made.id} {made.version}")
+    check(len(made.rules) == 1, f"rules {made.rules}")
+    rule = made.rules[0]
+    check(rule.action == "set_config" and rule.action_parameters.ssl == "full", f"rule {rule}")
+    check(len(rule.id) == 32 and rule.ref == rule.id and rule.enabled is True, f"rule ids {rule}")
+    check(rule.expression == f'(http.host eq "{host}")', f"expression {rule.expression}")
+
+    got = cf.rulesets.phases.get(phase, zone_id=zone_id)
+    check(got.id == made.id and [r.id for r in got.rules] == [rule.id], f"get {got}")
+
+    # Keep the first rule by its id, add a second one: ids kept, versions counted.
+    again = as_ruleset(cf.rulesets.phases.update(
+        phase,
+        zone_id=zone_id,
+        rules=[
+            {
+                "id": rule.id,
+                "action": "set_config",
+                "expression": f'(http.host eq "{host}")',
+                "action_parameters": {"ssl": "full"},
+                "description": "flarelink conformance",
+            },
+            {
+                "action": "set_config",
+                "expression": f'http.host in {{"www.{zone_name}" "old.{zone_name}"}}',
+                "action_parameters": {"ssl": "strict"},
+                "enabled": False,
+            },
+        ],
+    ))
+    check(again.id == made.id and again.version == "2", f"second put {again.id} {again.version}")
+    check(again.rules[0].id == rule.id and again.rules[0].version == "1", "unchanged rule kept")
+    check(again.rules[1].enabled is False and again.rules[1].id != rule.id, f"{again.rules[1]}")
+
+    listed = list(cf.rulesets.list(zone_id=zone_id))
+    check([r.id for r in listed] == [made.id] and listed[0].phase == phase, f"list {listed}")
+
+    # Strict refusals surface as the SDK's BadRequestError with Cloudflare's codes.
+    expect_error(
+        cloudflare.BadRequestError,
+        20113,
+        lambda: cf.rulesets.phases.update(
+            phase, zone_id=zone_id, rules=[{"action": "set_config", "expression": "true"}]
+        ),
+    )
+    bad = expect_error(
+        cloudflare.BadRequestError,
+        20021,
+        lambda: cf.rulesets.phases.update(
+            phase,
+            zone_id=zone_id,
+            rules=[
+                {
+                    "action": "set_config",
+                    "expression": 'http.hots eq "x"',
+                    "action_parameters": {"ssl": "full"},
+                }
+            ],
+        ),
+    )
+    check(bad.errors[0].message.startswith("Filter parsing error (1:1):"), f"{bad.errors[0]}")
+    check(bad.errors[0].source.pointer == "/rules/0/expression", f"pointer {bad.errors[0].source}")
+    after = cf.rulesets.phases.get(phase, zone_id=zone_id)
+    check(after.version == "2" and len(after.rules) == 2, "refused writes changed nothing")
+
+
 def auth_checks(base_url, read_only_token, zone_id):
     bad = Cloudflare(api_token="definitely-not-a-token", base_url=base_url, max_retries=0)
     expect_error(cloudflare.PermissionDeniedError, 10000, lambda: list(bad.zones.list()))
@@ -213,6 +313,15 @@ def auth_checks(base_url, read_only_token, zone_id):
         cloudflare.PermissionDeniedError,
         10000,
         lambda: ro.zones.settings.edit("ssl", zone_id=zone_id, value="off"),
+    )
+    check(
+        ro.rulesets.phases.get("http_config_settings", zone_id=zone_id).rules,
+        "read-only token reads the Configuration Rules",
+    )
+    expect_error(
+        cloudflare.PermissionDeniedError,
+        10000,
+        lambda: ro.rulesets.phases.update("http_config_settings", zone_id=zone_id, rules=[]),
     )
 
 
@@ -232,6 +341,7 @@ def main():
     origin_ca_checks(cf, zone_id, args.zone, root_pem)
     dns_checks(cf, zone_id, args.zone)
     ssl_checks(cf, zone_id)
+    rulesets_checks(cf, zone_id, args.zone)
     auth_checks(args.base_url, args.read_only_token, zone_id)
     with urllib.request.urlopen(args.root_url + "/__emulator/stats") as r:
         stats = json.loads(r.read())
