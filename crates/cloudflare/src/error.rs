@@ -233,6 +233,8 @@ mod tests {
             (DELETE_DNS_RECORD, "Zone › DNS › Edit"),
             (GET_SSL_MODE, "Zone › Zone Settings › Read"),
             (SET_SSL_MODE, "Zone › Zone Settings › Edit"),
+            (GET_CONFIG_RULES, "Zone › Config Rules › Read"),
+            (PUT_CONFIG_RULES, "Zone › Config Rules › Edit"),
         ];
         for (operation, permission) in cases {
             let by_code = hint(&api(operation, 400, &[10000]));

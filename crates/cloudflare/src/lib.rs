@@ -1,16 +1,18 @@
-//! flarelink's Cloudflare client: zone lookup, Origin CA certificates, DNS records and zone
-//! settings. Built on the `cloudflare` crate's endpoint trait; requests are sent with reqwest and
+//! flarelink's Cloudflare client: zone lookup, Origin CA certificates, DNS records, zone
+//! settings and the zone's Configuration Rules. Built on the `cloudflare` crate's endpoint trait; requests are sent with reqwest and
 //! the envelope is parsed here (see `transport`) because cloudflare 0.14 parses error codes as
 //! u16 and loses codes such as 81053.
 //!
 //! This crate knows nothing of AWS or of flarelink's plan: it speaks Cloudflare, typed.
 
+mod config_rules;
 mod endpoints;
 mod error;
 pub mod operations;
 mod transport;
 mod types;
 
+pub use config_rules::{ConfigRule, ConfigRuleset, SET_CONFIG};
 pub use error::{ApiMessage, Error, DNS_CONFLICT_CODES};
 pub use types::*;
 
@@ -202,6 +204,25 @@ impl CloudflareClient {
     /// `PATCH zones/{z}/settings/ssl`.
     pub async fn set_ssl_mode(&self, zone_id: &str, mode: SslMode) -> Result<SslSetting, Error> {
         endpoints::settings::set_ssl(&self.transport, zone_id, mode).await
+    }
+
+    /// `GET zones/{z}/rulesets/phases/http_config_settings/entrypoint` — the zone's
+    /// Configuration Rules; `None` when the phase was never set (404, code 10003). Token
+    /// permission: Zone › Config Rules › Read.
+    pub async fn get_config_rules(&self, zone_id: &str) -> Result<Option<ConfigRuleset>, Error> {
+        endpoints::rulesets::get(&self.transport, zone_id).await
+    }
+
+    /// `PUT zones/{z}/rulesets/phases/http_config_settings/entrypoint` with `{"rules": rules}`
+    /// — replaces the zone's whole Configuration Rules list (creating the entry point), so
+    /// `rules` must carry every rule to keep, as read ([`ConfigRule`] sends them back
+    /// unchanged). Token permission: Zone › Config Rules › Edit.
+    pub async fn put_config_rules(
+        &self,
+        zone_id: &str,
+        rules: &[ConfigRule],
+    ) -> Result<ConfigRuleset, Error> {
+        endpoints::rulesets::put(&self.transport, zone_id, rules).await
     }
 }
 

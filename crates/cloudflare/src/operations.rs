@@ -16,6 +16,8 @@ pub const UPDATE_DNS_RECORD: &str = "update DNS record";
 pub const DELETE_DNS_RECORD: &str = "delete DNS record";
 pub const GET_SSL_MODE: &str = "get SSL mode";
 pub const SET_SSL_MODE: &str = "set SSL mode";
+pub const GET_CONFIG_RULES: &str = "get Configuration Rules";
+pub const PUT_CONFIG_RULES: &str = "write Configuration Rules";
 
 /// The token permission (as the dashboard names it) that `operation` needs.
 pub fn required_permission(operation: &str) -> Option<&'static str> {
@@ -29,6 +31,8 @@ pub fn required_permission(operation: &str) -> Option<&'static str> {
         CREATE_DNS_RECORD | UPDATE_DNS_RECORD | DELETE_DNS_RECORD => "Zone › DNS › Edit",
         GET_SSL_MODE => "Zone › Zone Settings › Read",
         SET_SSL_MODE => "Zone › Zone Settings › Edit",
+        GET_CONFIG_RULES => "Zone › Config Rules › Read",
+        PUT_CONFIG_RULES => "Zone › Config Rules › Edit",
         _ => return None,
     })
 }

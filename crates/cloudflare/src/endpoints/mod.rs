@@ -4,6 +4,7 @@
 
 pub(crate) mod dns;
 pub(crate) mod origin_ca;
+pub(crate) mod rulesets;
 pub(crate) mod settings;
 pub(crate) mod zones;
 
@@ -147,6 +148,32 @@ mod tests {
         assert_eq!(patch.method(), Method::PATCH);
         assert_eq!(patch.path(), "zones/z1/settings/ssl");
         assert_eq!(body_json(&patch), serde_json::json!({"value": "full"}));
+    }
+
+    #[test]
+    fn config_rules_entrypoint_get_and_put() {
+        let get = rulesets::GetConfigEntrypoint { zone_id: "z1" };
+        assert_eq!(get.method(), Method::GET);
+        assert_eq!(
+            get.path(),
+            "zones/z1/rulesets/phases/http_config_settings/entrypoint"
+        );
+        assert!(get.body().is_none());
+        let rules = [crate::ConfigRule::set_ssl(
+            "(http.host eq \"api.example.com\")",
+            SslMode::Strict,
+            "flarelink",
+        )];
+        let put = rulesets::PutConfigEntrypoint {
+            zone_id: "z1",
+            params: rulesets::PutConfigParams::new(&rules),
+        };
+        assert_eq!(put.method(), Method::PUT);
+        assert_eq!(put.path(), get.path());
+        let body = body_json(&put);
+        assert_eq!(body.as_object().unwrap().len(), 1, "only rules: {body}");
+        assert_eq!(body["rules"][0]["action"], "set_config");
+        assert_eq!(body["rules"][0]["action_parameters"]["ssl"], "strict");
     }
 
     #[test]
