@@ -117,6 +117,17 @@ async fn put_replaces_rules_keeps_sent_ids_and_versions_changes_only() {
     assert_ne!(rules[2]["id"], a["id"]);
     assert_eq!(rules[2]["version"], "1");
 
+    // The same id twice is refused.
+    let twice = call(
+        &emu,
+        Method::PUT,
+        &path,
+        Some(json!({"rules": [rules[0].clone(), rules[0].clone()]})),
+    )
+    .await;
+    twice.expect_error(400, 20021);
+    assert_eq!(twice.body["errors"][0]["source"]["pointer"], "/rules/1/id");
+
     // Dropping rules from the list deletes them.
     let third = call(&emu, Method::PUT, &path, Some(json!({"rules": [rules[2]]})))
         .await
@@ -289,6 +300,15 @@ async fn strict_validation_answers_as_cloudflare() {
     put(json!({"rules": [with_id]}))
         .await
         .expect_error(400, 20021);
+
+    // A ref given twice.
+    let mut first = ssl_rule("a.example.com", "full");
+    first["ref"] = json!("mine");
+    let mut second = ssl_rule("b.example.com", "full");
+    second["ref"] = json!("mine");
+    let a = put(json!({"rules": [first, second]})).await;
+    a.expect_error(400, 20021);
+    assert_eq!(a.body["errors"][0]["source"]["pointer"], "/rules/1/ref");
 
     // Bodies that are not a JSON object.
     for raw in ["[]", "\"rules\"", "42"] {
