@@ -266,11 +266,15 @@ pub async fn list(
 pub async fn get_entrypoint(
     State(state): State<Arc<AppState>>,
     Path((zone_id, phase)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
     uri: Uri,
 ) -> ApiResult {
     let data = state.data();
     check_zone(&data, &zone_id, &uri)?;
     check_phase(&phase)?;
+    QueryParams::parse(raw.as_deref())
+        .check(crate::request::Family::Zones, &[])
+        .map_err(|e| ApiError::bad_request(INVALID, e.errors[0].message.clone()))?;
     let ruleset = data
         .entrypoint(&zone_id, &phase)
         .ok_or_else(|| not_found(&phase))?;

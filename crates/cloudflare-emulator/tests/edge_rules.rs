@@ -1,7 +1,7 @@
 //! Configuration Rules through the edge: a matching enabled `set_config` rule's `ssl` wins over
 //! the zone's setting for the hostname it names, while other proxied hostnames of the zone stay
 //! on the zone's mode; later matching rules win; strict from a rule verifies the origin
-//! certificate (526 for a self-signed one); an expression the emulator cannot evaluate is
+//! certificate (526 for a self-signed one), `origin_pull` even for plain-HTTP visitors; an expression the emulator cannot evaluate is
 //! refused rather than guessed.
 
 mod edge_support;
@@ -125,6 +125,26 @@ async fn strict_from_a_rule_verifies_the_origin_certificate() {
     let r = stand.get(WWW, "/").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-origin"], "www-plain");
+
+    // origin_pull: verified TLS to the origin even for a plain-HTTP visitor.
+    stand
+        .config_rules(json!([ssl_rule(
+            &format!("http.host eq \"{API}\""),
+            "origin_pull"
+        )]))
+        .await;
+    stand.write_map(map(&origin_ca));
+    let r = stand
+        .client(API)
+        .get(stand.url("http", API, "/plain-visitor"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let seen = origin_ca.last();
+    assert_eq!(seen.uri, "/plain-visitor");
+    assert_eq!(seen.sni.as_deref(), Some(API));
+    assert_eq!(seen.header("x-forwarded-proto").unwrap(), "http");
 }
 
 #[tokio::test]

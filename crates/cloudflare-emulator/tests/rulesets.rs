@@ -310,6 +310,11 @@ async fn strict_validation_answers_as_cloudflare() {
     a.expect_error(400, 20021);
     assert_eq!(a.body["errors"][0]["source"]["pointer"], "/rules/1/ref");
 
+    // Unknown query parameters.
+    call(&emu, Method::GET, &format!("{path}?page=2"), None)
+        .await
+        .expect_error(400, 20021);
+
     // Bodies that are not a JSON object.
     for raw in ["[]", "\"rules\"", "42"] {
         call_raw(&emu, Method::PUT, &path, Some(RW), Some(raw.into()))
