@@ -9,8 +9,8 @@
 //! - `PUT` replaces the whole rule list and creates the entry point when it does not exist
 //!   (Cloudflare's Rulesets API docs; cloud-facts); the ruleset has `id, name, description,
 //!   kind: "zone", phase, rules, version, last_updated` (the official Python SDK's
-//!   `PhaseGetResponse`); rules get `id`, `version`, `last_updated` and `ref` (= the id when
-//!   none is sent) from Cloudflare, and a rule sent with its `id` keeps it;
+//!   `PhaseGetResponse`); rules get `id`, `version` and `last_updated` from Cloudflare (its
+//!   ruleset JSON reference), and a rule sent with its `id` keeps it;
 //! - `set_config` without `action_parameters` → 20113 "action parameters are required for the
 //!   set_config action" (quoted from a Cloudflare answer in terraform-provider-cloudflare issue
 //!   #2285);
@@ -26,7 +26,8 @@
 //!   SDK's `phases.update(dry_run=…)` docs).
 //!
 //! Approximated: code 20021 for every other validation error (Cloudflare's codes for them are
-//! not documented), an unknown rule `id` or a repeated `id`/`ref` refused with 20021, the
+//! not documented), `ref` (= the id) and `enabled: true` filled in on rules sent without them,
+//! an unknown rule `id` or a repeated `id`/`ref` refused with 20021, the
 //! default ruleset name `default` when the first `PUT` names none, an empty
 //! `action_parameters` object treated like a missing one, rule `version` bumped only when a
 //! rule's content changes and ruleset `version` on every `PUT`, read-only rule fields
