@@ -16,7 +16,8 @@
 //! function names). Field and function names must be ones Cloudflare documents (the lists
 //! below; names outside them are refused as `unknown identifier`, as Cloudflare refuses
 //! unknown names — the lists hold the common fields, not every one Cloudflare has).
-//! Errors are worded as Cloudflare's engine words them: `Filter parsing error (1:COL):`, the
+//! Expressions are at most 4,096 characters (Cloudflare's documented limit) and nest at most
+//! 64 deep (the emulator's bound). Errors are worded as Cloudflare's engine words them: `Filter parsing error (1:COL):`, the
 //! expression, a caret line and the reason (the form shown in Cloudflare's "Expression
 //! validation" docs).
 //!
@@ -253,9 +254,28 @@ fn known_field(name: &str) -> bool {
             .is_some_and(|rest| rest.starts_with("http.request.") && FIELDS.contains(&rest))
 }
 
+/// Cloudflare's limit on an expression's length (characters).
+pub const MAX_LENGTH: usize = 4096;
+
+/// How deeply parentheses, `not` and function calls may nest (the emulator's own bound, so
+/// that a hostile expression cannot exhaust the stack).
+const MAX_DEPTH: usize = 64;
+
 /// Parse an expression.
 pub fn parse(input: &str) -> Result<Expr, ParseError> {
-    let mut p = Parser { input, pos: 0 };
+    if input.chars().count() > MAX_LENGTH {
+        return Err(ParseError {
+            input: input.chars().take(80).collect(),
+            at: 0,
+            len: 1,
+            reason: format!("the expression is longer than {MAX_LENGTH} characters"),
+        });
+    }
+    let mut p = Parser {
+        input,
+        pos: 0,
+        depth: 0,
+    };
     p.skip_ws();
     if p.pos == input.len() {
         return Err(p.error_here(1, "expected an expression"));
@@ -322,6 +342,7 @@ fn operand_type(operand: &Operand) -> Option<Type> {
 struct Parser<'a> {
     input: &'a str,
     pos: usize,
+    depth: usize,
 }
 
 fn is_ident_char(c: char) -> bool {
@@ -411,6 +432,17 @@ impl<'a> Parser<'a> {
     }
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
+        self.depth += 1;
+        let result = if self.depth > MAX_DEPTH {
+            Err(self.error_here(1, "the expression is nested too deeply"))
+        } else {
+            self.unary_inner()
+        };
+        self.depth -= 1;
+        result
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, ParseError> {
         self.skip_ws();
         if self.eat("not") || (!self.rest().starts_with("!=") && self.eat("!")) {
             return Ok(Expr::Not(Box::new(self.unary()?)));
@@ -898,6 +930,34 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should not parse");
         }
+    }
+
+    #[test]
+    fn no_input_makes_the_parser_panic() {
+        let samples = [
+            r#"(http.host in {"a.example.com" "b.example.com"}) and not ssl"#,
+            r#"starts_with(lower(http.request.uri.path), "/é/") or ip.src in {10.0.0.0/8 ::1}"#,
+            r##"http.request.uri.path eq r#"/"q"# && http.host ne "\"x\"""##,
+            r#"tcp.port in {80..90 443} xor any(http.request.headers["x"][*] == "é")"#,
+        ];
+        for sample in samples {
+            let chars: Vec<char> = sample.chars().collect();
+            for end in 0..=chars.len() {
+                let prefix: String = chars[..end].iter().collect();
+                let _ = parse(&prefix).map(|e| e.eval(&facts("a", "/")));
+                let _ = parse(&format!("{prefix}é)")).map(|e| e.eval(&facts("a", "/")));
+            }
+        }
+        let deep = format!("{}true{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(parse(&deep).is_err());
+        let nested = format!("{}true", "not ".repeat(500));
+        assert!(parse(&nested).is_err());
+        assert!(
+            parse(&"true or ".repeat(600)).is_err(),
+            "over 4096 characters"
+        );
+        let err = parse(&format!("{}true{}", "(".repeat(100), ")".repeat(100))).unwrap_err();
+        assert!(err.to_string().contains("nested too deeply"), "{err}");
     }
 
     #[test]
