@@ -122,7 +122,15 @@ pub fn effective_ssl_mode(
             continue;
         };
         match rule.expression.eval(facts) {
-            Ok(true) => return Ok(mode),
+            Ok(true) => {
+                tracing::info!(
+                    rule = rule.id,
+                    host = facts.host,
+                    ssl = ?mode,
+                    "edge: a Configuration Rule sets the SSL/TLS mode"
+                );
+                return Ok(mode);
+            }
             Ok(false) => {}
             Err(unsupported) => {
                 tracing::warn!(
