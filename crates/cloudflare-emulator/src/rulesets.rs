@@ -27,7 +27,8 @@
 //!
 //! Approximated: code 20021 for every other validation error (Cloudflare's codes for them are
 //! not documented), `ref` (= the id) and `enabled: true` filled in on rules sent without them,
-//! an unknown rule `id` or a repeated `id`/`ref` refused with 20021, the
+//! an unknown rule `id` or a repeated `id`/`ref` refused with 20021, a `PUT` without `rules`
+//! taken as an empty list, the
 //! default ruleset name `default` when the first `PUT` names none, an empty
 //! `action_parameters` object treated like a missing one, rule `version` bumped only when a
 //! rule's content changes and ruleset `version` on every `PUT`, read-only rule fields
