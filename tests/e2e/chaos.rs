@@ -8,7 +8,7 @@
 //! `FLARELINK_CHAOS_FIRST_SEED=<seed> FLARELINK_CHAOS_SEEDS=1` replays it. `scripts/chaos` runs
 //! the full counts.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -118,7 +118,7 @@ fn chaos_config(stack: &Stack, extra: &str) -> PathBuf {
     path
 }
 
-fn through(stack: &Stack, proxies: &Proxies, config: &PathBuf, args: &[&str]) -> Run {
+fn through(stack: &Stack, proxies: &Proxies, config: &Path, args: &[&str]) -> Run {
     let env = proxies.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     stack.flarelink_env(config, args, &env)
@@ -128,7 +128,7 @@ fn through(stack: &Stack, proxies: &Proxies, config: &PathBuf, args: &[&str]) ->
 fn until_ok(
     stack: &Stack,
     proxies: &Proxies,
-    config: &PathBuf,
+    config: &Path,
     args: &[&str],
     max_runs: usize,
 ) -> Vec<Run> {
