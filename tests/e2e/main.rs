@@ -4,6 +4,7 @@
 mod harness;
 
 mod bad_input;
+mod chaos;
 mod conflicts;
 mod crash_recovery;
 mod link;

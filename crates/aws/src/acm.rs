@@ -112,6 +112,8 @@ pub(crate) async fn import_certificate(
         .private_key(Blob::new(private_key_pem.expose().as_bytes()))
         .set_certificate_chain(chain_pem.map(|c| Blob::new(c.as_bytes())))
         .set_tags((!tags.is_empty()).then_some(tags))
+        .customize()
+        .config_override(crate::retry::acm_create_once())
         .send()
         .await
         .map_err(|e| from_sdk(OP, e))?;

@@ -28,6 +28,7 @@ use aws_config::environment::region::EnvironmentVariableRegionProvider;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::profile::ProfileFileRegionProvider;
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use aws_types::region::Region;
 use aws_types::SdkConfig;
@@ -60,6 +61,7 @@ pub(crate) async fn load(settings: &AwsSettings) -> Result<Loaded, Error> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(region.clone())
         .retry_config(retry_config(settings.max_attempts))
+        .timeout_config(timeout_config(settings.request_timeout))
         .credentials_provider(credentials_chain(profile, &region).await);
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
@@ -103,6 +105,14 @@ fn no_region() -> Error {
                   AWS_REGION"
             .to_string(),
     }
+}
+
+fn timeout_config(per_attempt: Option<Duration>) -> TimeoutConfig {
+    let mut builder = TimeoutConfig::builder();
+    if let Some(t) = per_attempt {
+        builder = builder.operation_attempt_timeout(t);
+    }
+    builder.build()
 }
 
 pub(crate) fn retry_config(max_attempts: u32) -> RetryConfig {

@@ -38,6 +38,13 @@ pub struct Error {
 const REGION_PLACEHOLDER: &str = "REGION";
 
 impl Error {
+    /// Whether a failed call may have been carried out anyway: no answer (timeout, reset), a 5xx
+    /// or an unreadable answer. A create that fails so is looked for before it is sent again.
+    /// Throttling and every other refusal mean AWS did not act.
+    pub fn may_have_acted(&self) -> bool {
+        matches!(self.kind, ErrorKind::Transport | ErrorKind::Other)
+    }
+
     /// What the user can do about it (e.g. the IAM action to grant), when we know.
     ///
     /// ARNs in the hint carry the placeholder `REGION`; [`Error::hint_in_region`] fills it in.
@@ -89,6 +96,7 @@ fn iam_requirement(operation: &str, region: &str) -> Option<String> {
         "ListTagsForCertificate" => format!("acm:ListTagsForCertificate on {acm_certs}"),
         "DeleteCertificate" => format!("acm:DeleteCertificate on {acm_certs}"),
         "GetDomainName" => format!("apigateway:GET on {domains}/DOMAIN"),
+        "GetDomainNames" => format!("apigateway:GET on {domains}"),
         "CreateDomainName" => format!("apigateway:POST on {domains}"),
         "UpdateDomainName" => format!("apigateway:PATCH on {domains}/DOMAIN"),
         "DeleteDomainName" => format!("apigateway:DELETE on {domains}/DOMAIN"),

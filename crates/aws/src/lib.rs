@@ -46,6 +46,10 @@ pub struct AwsSettings {
     /// How often to retry a call throttled by a hard API Gateway quota (CreateDomainName and
     /// DeleteDomainName: 1 per 30 s per account) before giving up.
     pub max_quota_waits: u32,
+    /// Per-attempt timeout of every call (`retry.request_timeout_seconds`); `None`: the SDK's
+    /// default (none beyond its connect timeout). A stalled call then fails as a timeout, whose
+    /// outcome flarelink treats as unknown for writes.
+    pub request_timeout: Option<Duration>,
 }
 
 /// Told when a call waits out a quota, so the caller can say so in its progress line.
@@ -191,6 +195,11 @@ impl ApiGateway {
     /// GetDomainName; `None` on NotFound.
     pub async fn get_domain_name(&self, name: &str) -> Result<Option<DomainName>, Error> {
         apigateway::domains::get_domain_name(&self.client, name).await
+    }
+
+    /// GetDomainNames, all pages: every custom domain in the region.
+    pub async fn list_domain_names(&self) -> Result<Vec<DomainName>, Error> {
+        apigateway::domains::list_domain_names(&self.client).await
     }
 
     /// CreateDomainName: REGIONAL endpoint, TLS_1_2, the given ACM certificate, tags.

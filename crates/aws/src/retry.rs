@@ -23,6 +23,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
     ClassifyRetry, RetryAction, RetryClassifierPriority,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
 use rand::Rng;
 
 use crate::{errors, Error, WaitNotice, WaitObserver};
@@ -226,6 +227,24 @@ where
     fn priority(&self) -> RetryClassifierPriority {
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
+}
+
+/// Per-operation config for a create that must not be sent twice blindly: the SDK's own retry
+/// is off (it would re-send an ImportCertificate or CreateDomainName whose answer was lost and
+/// make a second one). flarelink's caller retries it, after looking for what it would have made.
+pub(crate) fn acm_create_once() -> aws_sdk_acm::config::Builder {
+    aws_sdk_acm::config::Builder::default().retry_config(RetryConfig::disabled())
+}
+
+/// [`acm_create_once`] for API Gateway.
+pub(crate) fn apigateway_create_once() -> aws_sdk_apigateway::config::Builder {
+    aws_sdk_apigateway::config::Builder::default().retry_config(RetryConfig::disabled())
+}
+
+/// [`acm_create_once`] for Cognito.
+pub(crate) fn cognito_create_once() -> aws_sdk_cognitoidentityprovider::config::Builder {
+    aws_sdk_cognitoidentityprovider::config::Builder::default()
+        .retry_config(RetryConfig::disabled())
 }
 
 /// Per-operation config that installs [`QuotaThrottleIsOurs`] for the error type `E`.

@@ -68,6 +68,7 @@ async fn aws(config: &Config, dry_run: bool, ui: Arc<Ui>) -> Found<AwsClients> {
         endpoint_url: None, // AWS_ENDPOINT_URL and friends are read by the SDK itself
         max_attempts: config.retry.max_attempts,
         max_quota_waits: config.retry.max_quota_waits,
+        request_timeout: Some(config.retry.request_timeout),
     };
     match AwsClients::load(&settings).await {
         Ok(mut clients) => match clients.check_credentials().await {

@@ -22,6 +22,9 @@ pub enum Error {
         operation: &'static str,
         url: String,
         detail: String,
+        /// The request may have reached Cloudflare (a timeout or reset after connecting, not a
+        /// refused connection): a write's outcome is then unknown.
+        may_have_acted: bool,
     },
     /// The zone name matched nothing the token can see.
     #[error("zone {name:?} not found (or the token cannot see it)")]
@@ -92,6 +95,24 @@ impl Error {
     /// True when Cloudflare answered with error `code`.
     pub fn has_code(&self, code: u32) -> bool {
         self.codes().contains(&code)
+    }
+
+    /// Whether the call may have been carried out although it failed: no answer after the
+    /// request may have left (timeout, reset), or a 5xx answer (Cloudflare may have acted before
+    /// failing). A write that fails so is looked for before it is sent again. A 429 (rate
+    /// limited) and every other 4xx mean Cloudflare did not act.
+    pub fn may_have_acted(&self) -> bool {
+        match self {
+            Error::Api { status, .. } => *status >= 500,
+            Error::Transport { may_have_acted, .. } => *may_have_acted,
+            Error::InvalidResponse { .. } => true,
+            Error::ZoneNotFound { .. } | Error::Config(_) => false,
+        }
+    }
+
+    /// Whether a refusal is transient (rate limited): sending again later is safe.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Error::Api { status: 429, .. }) || self.has_code(10100)
     }
 
     /// The HTTP status of an [`Error::Api`].
@@ -269,6 +290,7 @@ mod tests {
             operation: FIND_ZONE,
             url: "http://127.0.0.1:9/client/v4/zones".into(),
             detail: "connection refused".into(),
+            may_have_acted: false,
         };
         assert!(hint(&transport).contains("CLOUDFLARE_API_BASE"));
         assert!(hint(&Error::ZoneNotFound {

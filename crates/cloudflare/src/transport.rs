@@ -137,13 +137,20 @@ pub(crate) enum TransportFailure {
 ///
 /// A POST that timed out or was cut off may already have created something (an Origin CA
 /// certificate, a DNS record); sending it again could create a duplicate. So a POST is retried
-/// only when it provably never left this machine (connect errors). Its 429/5xx *answers* are
-/// retried (see [`status_is_retryable`]): Cloudflare then did not act. Were a duplicate ever
-/// made, flarelink's callers re-discover state (list by name/hostname) on their next run,
-/// which is what makes the remaining risk acceptable. GET, PUT, PATCH and DELETE are
-/// idempotent and are retried on every transport failure.
+/// here only when it provably never left this machine (connect errors), and of its answers only
+/// a 429 is retried (rate limited: Cloudflare did not act; see [`answer_is_retryable`]). A 5xx
+/// may come after Cloudflare acted, so it is not retried here either: the caller looks for what
+/// the POST would have made (`Error::may_have_acted`) and sends it again only when it is
+/// provably absent. GET, PUT, PATCH and DELETE are idempotent and are retried on every
+/// transport failure and every transient answer.
 pub(crate) fn transport_is_retryable(method: &Method, failure: TransportFailure) -> bool {
     failure == TransportFailure::Connect || *method != Method::POST
+}
+
+/// Whether an error answer to `method` may be sent again at once: transient answers (see
+/// [`status_is_retryable`]), except a POST's 5xx, whose outcome is unknown.
+pub(crate) fn answer_is_retryable(method: &Method, status: u16, errors: &[ApiMessage]) -> bool {
+    status_is_retryable(status, errors) && (*method != Method::POST || status < 500)
 }
 
 /// Whether an error *answer* is transient: 429 (rate limit, code 10100) and 5xx except 501.
@@ -434,7 +441,12 @@ impl Transport {
             Ok(body) => body,
             Err(e) => return Err(self.transport_failure(operation, req, e)),
         };
-        classify_answer(operation, status, retry_after, &body)
+        classify_answer(operation, status, retry_after, &body).map_err(|mut failure| {
+            if let Error::Api { errors, .. } = &failure.error {
+                failure.retryable = answer_is_retryable(&req.method, status, errors);
+            }
+            failure
+        })
     }
 
     fn transport_failure(
@@ -456,6 +468,7 @@ impl Transport {
                 operation,
                 url: req.url.to_string(),
                 detail: error_chain(&error),
+                may_have_acted: kind != TransportFailure::Connect,
             },
             retryable: transport_is_retryable(&req.method, kind),
             retry_after: None,
@@ -594,6 +607,16 @@ mod tests {
         assert!(transport_is_retryable(&Method::POST, Connect));
         assert!(!transport_is_retryable(&Method::POST, Timeout));
         assert!(!transport_is_retryable(&Method::POST, Other));
+    }
+
+    #[test]
+    fn a_posts_5xx_is_not_resent_but_its_429_is() {
+        assert!(!answer_is_retryable(&Method::POST, 500, &[]));
+        assert!(!answer_is_retryable(&Method::POST, 503, &[]));
+        assert!(answer_is_retryable(&Method::POST, 429, &[]));
+        assert!(answer_is_retryable(&Method::GET, 503, &[]));
+        assert!(answer_is_retryable(&Method::DELETE, 502, &[]));
+        assert!(!answer_is_retryable(&Method::POST, 400, &[]));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod resolve;
 pub mod session;
 pub mod steps;
 pub mod unlink;
+pub mod write_once;
 
 pub use error::Error;
 pub use link::{Clouds, RunOptions, Selection};

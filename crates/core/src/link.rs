@@ -12,10 +12,9 @@ use futures::future::try_join_all;
 use crate::certs;
 use crate::config::{Config, Domain};
 use crate::error::{Context, Error};
-use crate::ownership;
 use crate::plan::{Action, DomainSummary, Progress, RunReport, StepId, StepReport};
 use crate::resolve;
-use crate::steps::acm_import::{self, ManagedCertificate};
+use crate::steps::acm_import::{self, ManagedCertificate, Served};
 use crate::steps::api_mapping::{self, MappingDecision};
 use crate::steps::custom_domain::{self, DomainDecision};
 use crate::steps::dns_record::{self, DnsDecision};
@@ -86,6 +85,8 @@ impl Selection {
 /// Everything decided for one hostname.
 struct HostPlan {
     domain: Domain,
+    /// What the region's custom domains serve (never retired).
+    served: Served,
     managed_certs: Vec<ManagedCertificate>,
     reuse: Option<ManagedCertificate>,
     orphans: Vec<String>,
@@ -188,13 +189,32 @@ async fn plan(
             Ok(None)
         }
     };
+    // With the ACM inventory, every custom domain of the region: what they serve is never
+    // retired (decided in `acm_import::retirement`).
     let acm_fut = async {
         if needs_certs {
-            acm_import::discover(&clouds.aws()?.acm, &hostnames)
-                .await
-                .step(AcmImport, &first)
+            let aws = clouds.aws()?;
+            let (inventory, domains) = tokio::try_join!(
+                async {
+                    acm_import::discover(&aws.acm, &hostnames)
+                        .await
+                        .step(AcmImport, &first)
+                },
+                async {
+                    if selection.has(CustomDomain) {
+                        aws.apigateway
+                            .list_domain_names()
+                            .await
+                            .step(CustomDomain, &first)
+                    } else {
+                        Ok(Vec::new())
+                    }
+                }
+            )?;
+            let served = Served::new(&domains, inventory.origin_by_arn);
+            Ok((inventory.managed, served))
         } else {
-            Ok(Vec::new())
+            Ok((Vec::new(), Served::default()))
         }
     };
     let hosts_aws_fut = try_join_all(
@@ -203,7 +223,8 @@ async fn plan(
             .iter()
             .map(|d| discover_host_aws(d, clouds, selection)),
     );
-    let (zone, acm_inventory, hosts_aws) = tokio::try_join!(zone_fut, acm_fut, hosts_aws_fut)?;
+    let (zone, (acm_inventory, served), hosts_aws) =
+        tokio::try_join!(zone_fut, acm_fut, hosts_aws_fut)?;
 
     // What needs the zone: origin certificates, the SSL mode and every hostname's DNS records.
     let origin_fut = async {
@@ -333,6 +354,7 @@ async fn plan(
         };
         hosts.push(HostPlan {
             domain: domain.clone(),
+            served: served.clone(),
             managed_certs,
             reuse,
             orphans,
@@ -512,16 +534,20 @@ fn domain_report(host: &HostPlan, d: &DomainDecision, arn: Option<&str>) -> Step
         .clone()
         .unwrap_or_else(|| "the certificate from step 2".into());
     let mut report = domain_decision_report(host, d, h, &cert);
-    let retire = acm_import::superseded(&host.managed_certs, serving.as_deref(), h);
-    if !retire.is_empty() {
+    let retire = acm_import::retirement(&host.managed_certs, serving.as_deref(), h, &host.served);
+    if !retire.delete.is_empty() {
         if report.action == Action::Exists {
             report.action = Action::Change;
         }
-        for c in retire {
+        for c in &retire.delete {
             report = report.detail(format!(
-                "retire superseded flarelink certificate {} (delete from ACM, revoke origin certificate {})",
-                c.arn,
-                c.origin_cert_id.as_deref().unwrap_or("?")
+                "retire superseded flarelink certificate {} (delete from ACM)",
+                c.arn
+            ));
+        }
+        for id in &retire.revoke {
+            report = report.detail(format!(
+                "revoke origin certificate {id} (no certificate any custom domain serves names it)"
             ));
         }
     }
@@ -761,6 +787,9 @@ async fn apply_host(
     let mut steps = Vec::new();
     let mut warnings = Vec::new();
     let mut summary = host.summary();
+    // Attempts per create, flarelink's own retry (the clients do not resend a create whose
+    // answer was lost; see `write_once`).
+    let attempts = config.retry.max_attempts;
     let mut certificate_arn = host.reuse.as_ref().map(|c| c.arn.clone());
     summary.cloudflare_certificate_id = host.reuse.as_ref().and_then(|c| c.origin_cert_id.clone());
 
@@ -786,11 +815,14 @@ async fn apply_host(
                 Some(h),
                 "requesting an Origin CA certificate from Cloudflare",
             );
+            let zone_id = &zone.expect("the certificate steps resolve the zone").id;
             let (key, issued) = match origin_cert::issue(
                 &clouds.cloudflare,
+                zone_id,
                 h,
                 clouds.aws()?.region(),
                 &host.domain.certificate,
+                attempts,
             )
             .await
             {
@@ -849,10 +881,11 @@ async fn apply_host(
                 &issued.certificate,
                 &key_pem,
                 chain,
+                attempts,
             )
             .await
             {
-                Ok(arn) => arn,
+                Ok(arn) => arn.into_inner(),
                 Err(e) => {
                     // The key dies with this process: the origin certificate is useless now —
                     // if ACM surely refused it. After a timeout or a 5xx the import may have
@@ -896,10 +929,10 @@ async fn apply_host(
             DomainDecision::Create => {
                 progress.begin(CustomDomain, Some(h), &r.summary);
                 Some(
-                    apigw
-                        .create_regional_domain_name(h, arn, &ownership::domain_tags(h))
+                    custom_domain::create(apigw, h, arn, attempts)
                         .await
-                        .step(CustomDomain, h)?,
+                        .step(CustomDomain, h)?
+                        .into_inner(),
                 )
             }
             DomainDecision::UpdateCertificate { .. } => {
@@ -921,32 +954,37 @@ async fn apply_host(
             );
             r.applied = true;
         }
-        // The domain now serves `arn`: the certificates it served before are unused.
-        for old in acm_import::superseded(&host.managed_certs, Some(arn), h) {
+        // The domain now serves `arn`: what no domain serves goes, and an origin certificate
+        // only when nothing served or kept names it.
+        let retire = acm_import::retirement(&host.managed_certs, Some(arn), h, &host.served);
+        let mut not_deleted = Vec::new();
+        for old in &retire.delete {
             progress.begin(
                 CustomDomain,
                 Some(h),
                 &format!("retiring superseded certificate {}", old.arn),
             );
             match clouds.aws()?.acm.delete_certificate(&old.arn).await {
-                Ok(_) => {
-                    if let Some(id) = &old.origin_cert_id {
-                        clouds
-                            .cloudflare
-                            .revoke_origin_certificate(id)
-                            .await
-                            .step(OriginCert, h)?;
-                    }
-                    r.applied = true;
-                }
+                Ok(_) => r.applied = true,
                 // ACM releases a certificate from a domain minutes after the switch; until then
                 // it answers ResourceInUseException. Not an error: a later run retires it.
-                Err(e) if e.kind == flarelink_aws::ErrorKind::Conflict => warnings.push(format!(
-                    "{h}: superseded certificate {} is still in use according to ACM (it releases it minutes after the switch); a later run retires it",
-                    old.arn
-                )),
+                Err(e) if e.kind == flarelink_aws::ErrorKind::Conflict => {
+                    not_deleted.push(old.arn.clone());
+                    warnings.push(format!(
+                        "{h}: superseded certificate {} is still in use according to ACM (it releases it minutes after the switch); a later run retires it",
+                        old.arn
+                    ))
+                }
                 Err(e) => return Err(e).step(AcmImport, h),
             }
+        }
+        for id in acm_import::revocable_after(&retire, &not_deleted) {
+            clouds
+                .cloudflare
+                .revoke_origin_certificate(&id)
+                .await
+                .step(OriginCert, h)?;
+            r.applied = true;
         }
         progress.end(&r);
         let changed = r.applied;
@@ -964,10 +1002,16 @@ async fn apply_host(
             MappingDecision::Exists => {}
             MappingDecision::Create => {
                 progress.begin(ApiMapping, Some(h), &r.summary);
-                apigw
-                    .create_base_path_mapping(h, base_path, &api.id, &host.domain.stage)
-                    .await
-                    .step(ApiMapping, h)?;
+                api_mapping::create(
+                    apigw,
+                    h,
+                    host.domain.base_path.as_deref(),
+                    &api.id,
+                    &host.domain.stage,
+                    attempts,
+                )
+                .await
+                .step(ApiMapping, h)?;
                 r.applied = true;
             }
             MappingDecision::Update { .. } => {
@@ -1015,7 +1059,7 @@ async fn apply_host(
             DnsDecision::Exists { .. } => {}
             DnsDecision::Create => {
                 progress.begin(DnsRecord, Some(h), &r.summary);
-                cf.create_dns_record(&zone.id, &desired)
+                dns_record::create(cf, &zone.id, &desired, attempts)
                     .await
                     .step(DnsRecord, h)?;
                 r.applied = true;
@@ -1034,7 +1078,7 @@ async fn apply_host(
                         .await
                         .step(DnsRecord, h)?;
                 }
-                cf.create_dns_record(&zone.id, &desired)
+                dns_record::create(cf, &zone.id, &desired, attempts)
                     .await
                     .step(DnsRecord, h)?;
                 r.applied = true;

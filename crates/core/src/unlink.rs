@@ -16,7 +16,7 @@ use crate::link::{Clouds, RunOptions};
 use crate::ownership;
 use crate::plan::{Action, DomainSummary, Progress, RunReport, StepId, StepReport};
 use crate::resolve;
-use crate::steps::acm_import::{self, ManagedCertificate};
+use crate::steps::acm_import::{self, ManagedCertificate, Served};
 use crate::steps::api_mapping::same_base_path;
 use crate::steps::origin_cert;
 use crate::steps::same_dns_name;
@@ -34,6 +34,8 @@ struct HostRemoval {
     regional_domain_name: Option<String>,
     certificates: Vec<ManagedCertificate>,
     kept_certificates: Vec<(ManagedCertificate, String)>,
+    /// Origin certificates a served or kept ACM certificate names: never revoked.
+    protected_origin_ids: BTreeSet<String>,
     /// flarelink origin certificates of this region that no kept ACM certificate names (the
     /// deleted certificates' own are revoked once ACM has let them go).
     orphans: Vec<String>,
@@ -48,12 +50,22 @@ pub async fn run(
     let hostnames: Vec<String> = config.domains.iter().map(|d| d.hostname.clone()).collect();
     let first = hostnames.first().cloned().unwrap_or_default();
     let region = clouds.aws()?.region().to_string();
-    let (zone, inventory, apis) = tokio::try_join!(
+    let (zone, inventory, domains, apis) = tokio::try_join!(
         resolve::zone(&clouds.cloudflare, &config.zone, &hostnames),
         async {
             acm_import::discover(&clouds.aws()?.acm, &hostnames)
                 .await
                 .step(StepId::AcmImport, &first)
+        },
+        // Every custom domain of the region: a certificate any of them serves is never deleted,
+        // nor the origin certificate it names revoked.
+        async {
+            clouds
+                .aws()?
+                .apigateway
+                .list_domain_names()
+                .await
+                .step(StepId::CustomDomain, &first)
         },
         async {
             clouds
@@ -73,6 +85,8 @@ pub async fn run(
     };
     let hosts_fut = try_join_all(config.domains.iter().map(|d| discover(d, clouds, &zone)));
     let (origin_all, discovered) = tokio::try_join!(origin_fut, hosts_fut)?;
+    let served = Served::new(&domains, inventory.origin_by_arn.clone());
+    let inventory = inventory.managed;
 
     let mut removals = Vec::new();
     for (domain, (existing, mappings, records)) in config.domains.iter().zip(discovered) {
@@ -95,6 +109,7 @@ pub async fn run(
             records,
             certs,
             origin_all: &origin_all,
+            served: &served,
             api_ids,
             region: &region,
             force: options.force,
@@ -162,6 +177,7 @@ struct Found<'a> {
     records: Vec<DnsRecord>,
     certs: Vec<ManagedCertificate>,
     origin_all: &'a [OriginCertificate],
+    served: &'a Served,
     api_ids: BTreeSet<String>,
     region: &'a str,
     force: bool,
@@ -262,6 +278,7 @@ fn decide(f: Found<'_>) -> HostRemoval {
         .and_then(|d| d.regional_certificate_arn.clone());
     let own_domain = format!("/domainnames/{h}");
     let domain_gone = f.existing.is_none() || delete_domain;
+    let served_arns = f.served.arns_once(h, kept_domain_cert.as_deref());
     let mut certificates = Vec::new();
     let mut kept_certificates = Vec::new();
     for c in f.certs {
@@ -274,6 +291,8 @@ fn decide(f: Found<'_>) -> HostRemoval {
                 c,
                 "still served by the custom domain that stays".to_string(),
             ));
+        } else if served_arns.contains(&c.arn) {
+            kept_certificates.push((c, "served by another custom domain".to_string()));
         } else if used_elsewhere {
             let users = c.in_use_by.join(", ");
             kept_certificates.push((c, format!("in use by {users}")));
@@ -291,7 +310,16 @@ fn decide(f: Found<'_>) -> HostRemoval {
         .map(|o| o.id)
         .filter(|id| !named.contains(id))
         .collect();
+    // An origin certificate stays live while a served or kept certificate names it (two
+    // imports of one origin certificate: deleting one must not revoke what the other serves).
+    let mut protected_origin_ids = f.served.origin_ids_of(&served_arns);
+    protected_origin_ids.extend(
+        kept_certificates
+            .iter()
+            .filter_map(|(c, _)| c.origin_cert_id.clone()),
+    );
     HostRemoval {
+        protected_origin_ids,
         domain: domain.clone(),
         dns,
         dns_notes,
@@ -452,20 +480,25 @@ async fn apply(
         )
     };
     let mut revoke: Vec<String> = r.orphans.clone();
+    let mut protected = r.protected_origin_ids.clone();
+    let mut deleted_origin_ids = Vec::new();
     for c in &r.certificates {
         acm_report = acm_report.detail(c.arn.clone());
         if !write {
-            revoke.extend(c.origin_cert_id.clone());
+            deleted_origin_ids.extend(c.origin_cert_id.clone());
             continue;
         }
         progress.begin(StepId::AcmImport, Some(h), &format!("deleting {}", c.arn));
         match clouds.aws()?.acm.delete_certificate(&c.arn).await {
-            Ok(_) => revoke.extend(c.origin_cert_id.clone()),
+            Ok(_) => deleted_origin_ids.extend(c.origin_cert_id.clone()),
             // ACM keeps a certificate "in use" for minutes after its domain is deleted.
-            Err(e) if e.kind == ErrorKind::Conflict => warnings.push(format!(
+            Err(e) if e.kind == ErrorKind::Conflict => {
+                protected.extend(c.origin_cert_id.clone());
+                warnings.push(format!(
                 "{h}: ACM still lists {} in use (it releases certificates minutes after their domain is deleted); run unlink-domain again later to delete it and revoke its origin certificate",
                 c.arn
-            )),
+            ))
+            }
             Err(e) => return Err(e).step(StepId::AcmImport, h),
         }
     }
@@ -473,6 +506,11 @@ async fn apply(
         acm_report = acm_report.detail(format!("kept {}: {why}", c.arn));
     }
     finish(acm_report);
+    for id in deleted_origin_ids {
+        if !protected.contains(&id) && !revoke.contains(&id) {
+            revoke.push(id);
+        }
+    }
 
     let mut origin_report = if revoke.is_empty() {
         StepReport::new(

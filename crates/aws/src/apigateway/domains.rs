@@ -13,7 +13,9 @@ use aws_sdk_apigateway::Client;
 
 use crate::acm::{false_if_not_found, none_if_not_found};
 use crate::errors::from_sdk;
-use crate::retry::{call_error, quota_override, with_quota_waits, QuotaPolicy};
+use crate::retry::{
+    apigateway_create_once, call_error, quota_override, with_quota_waits, QuotaPolicy,
+};
 use crate::{DomainName, Error};
 
 /// The same fields from GetDomainName, CreateDomainName and UpdateDomainName outputs.
@@ -47,6 +49,18 @@ pub(crate) async fn get_domain_name(
     }
 }
 
+/// GetDomainNames, all pages: every custom domain of the region (which certificate each serves
+/// decides what may be retired).
+pub(crate) async fn list_domain_names(client: &Client) -> Result<Vec<DomainName>, Error> {
+    let mut pages = client.get_domain_names().into_paginator().send();
+    let mut domains = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("GetDomainNames", e))?;
+        domains.extend(page.items().iter().map(|d| domain_name_from!(d)));
+    }
+    Ok(domains)
+}
+
 pub(crate) async fn create_regional_domain_name(
     client: &Client,
     quota: &QuotaPolicy,
@@ -69,7 +83,8 @@ pub(crate) async fn create_regional_domain_name(
             .security_policy(SecurityPolicy::Tls12)
             .set_tags(tags.clone())
             .customize()
-            .config_override(quota_override::<CreateDomainNameError>())
+            // No SDK retry at all (see `apigateway_create_once`); the quota is waited out here.
+            .config_override(apigateway_create_once())
             .send()
             .await
             .map(|out| domain_name_from!(&out))

@@ -76,6 +76,8 @@ pub(crate) async fn create_base_path_mapping(
         .set_base_path(base_path(path).map(str::to_owned))
         .rest_api_id(rest_api_id)
         .stage(stage)
+        .customize()
+        .config_override(crate::retry::apigateway_create_once())
         .send()
         .await
         .map_err(|e| from_sdk("CreateBasePathMapping", e))?;

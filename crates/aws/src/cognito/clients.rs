@@ -249,6 +249,8 @@ pub(crate) async fn create_client(
         .set_token_validity_units(units)
         .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
         .enable_token_revocation(true)
+        .customize()
+        .config_override(crate::retry::cognito_create_once())
         .send()
         .await
         .map_err(|e| from_sdk(OP, e))?;

@@ -46,6 +46,8 @@ pub(crate) async fn create_domain(
         .create_user_pool_domain()
         .domain(prefix)
         .user_pool_id(pool_id)
+        .customize()
+        .config_override(crate::retry::cognito_create_once())
         .send()
         .await
         .map_err(|e| from_sdk("CreateUserPoolDomain", e))?;

@@ -225,6 +225,8 @@ pub(crate) async fn create_user_pool(
         .account_recovery_setting(recovery)
         .deletion_protection(deletion_protection(spec.deletion_protection))
         .set_user_pool_tags(tags(&spec.tags))
+        .customize()
+        .config_override(crate::retry::cognito_create_once())
         .send()
         .await
         .map_err(|e| from_sdk(OP, e))?;

@@ -56,6 +56,7 @@ pub fn settings(endpoint: &str) -> AwsSettings {
         endpoint_url: Some(endpoint.to_string()),
         max_attempts: 2,
         max_quota_waits: 3,
+        request_timeout: None,
     }
 }
 

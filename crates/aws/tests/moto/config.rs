@@ -220,6 +220,7 @@ fn child_settings() -> AwsSettings {
         endpoint_url: std::env::var("FLARELINK_TEST_ENDPOINT").ok(),
         max_attempts: 2,
         max_quota_waits: 0,
+        request_timeout: None,
     }
 }
 

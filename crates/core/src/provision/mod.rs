@@ -3,6 +3,7 @@
 //! the Cognito chain (pool → client and domain) beside the REST API, then the authorizer, the
 //! routes and — only when what the stage serves differs from the configuration — a deployment.
 
+pub mod adopt;
 pub mod app_client;
 pub mod authorizer;
 pub mod deployment;
@@ -560,13 +561,15 @@ async fn apply(
 ) -> Result<(), Error> {
     let api_config = config.api.as_ref().expect("provision requires [api]");
     let region = aws.region().to_string();
+    // Attempts per create (flarelink's own retry; see `write_once`).
+    let attempts = config.retry.max_attempts;
 
     // The Cognito chain and the REST API are independent until the authorizer.
     let cognito_fut = async {
         let (Some(c), Some(p)) = (config.cognito.as_ref(), cognito) else {
             return Ok::<_, Error>((Vec::new(), None, None));
         };
-        apply_cognito(aws, c, p, &region, progress).await
+        apply_cognito(aws, c, p, &region, progress, config.retry.max_attempts).await
     };
     let api_fut = async {
         let mut r = Vec::new();
@@ -586,15 +589,15 @@ async fn apply(
                     &format!("creating REST API {}", api_config.name),
                 );
                 let tags = BTreeMap::from([(TAG_MANAGED.to_string(), "true".to_string())]);
-                let created = aws
-                    .apigateway
-                    .create_rest_api(
-                        &api_config.name,
-                        Some("managed by flarelink provision"),
-                        &tags,
-                    )
-                    .await
-                    .step(StepId::RestApi, &api_config.name)?;
+                let created = adopt::rest_api(
+                    &aws.apigateway,
+                    &api_config.name,
+                    Some("managed by flarelink provision"),
+                    &tags,
+                    attempts,
+                )
+                .await
+                .step(StepId::RestApi, &api_config.name)?;
                 let mut rep = step(
                     StepId::RestApi,
                     Action::Create,
@@ -660,15 +663,16 @@ async fn apply(
                 }
                 _ => {
                     progress.begin(StepId::Authorizer, None, "creating the Cognito authorizer");
-                    apigw
-                        .create_cognito_authorizer(
-                            &api.id,
-                            authorizer::AUTHORIZER_NAME,
-                            &arns,
-                            authorizer::IDENTITY_SOURCE,
-                        )
-                        .await
-                        .step(StepId::Authorizer, subject)?
+                    adopt::authorizer(
+                        apigw,
+                        &api.id,
+                        authorizer::AUTHORIZER_NAME,
+                        &arns,
+                        authorizer::IDENTITY_SOURCE,
+                        attempts,
+                    )
+                    .await
+                    .step(StepId::Authorizer, subject)?
                 }
             };
             let mut r = authorizer_report(&plan.authorizer).expect("a write has a report");
@@ -815,14 +819,15 @@ async fn apply(
     );
     if r.action == Action::Create {
         progress.begin(StepId::Deployment, None, &r.summary);
-        let d = apigw
-            .create_deployment(
-                &api.id,
-                &api_config.stage,
-                &deployment::description(&fingerprint),
-            )
-            .await
-            .step(StepId::Deployment, subject)?;
+        let d = adopt::deployment(
+            apigw,
+            &api.id,
+            &api_config.stage,
+            &deployment::description(&fingerprint),
+            config.retry.max_attempts,
+        )
+        .await
+        .step(StepId::Deployment, subject)?;
         summary.deployment_id = Some(d.id.clone());
         r.applied = true;
     }
@@ -844,6 +849,7 @@ async fn apply_cognito(
     p: CognitoPlan,
     region: &str,
     progress: &dyn Progress,
+    attempts: u32,
 ) -> Result<(Vec<StepReport>, Option<UserPool>, Option<String>), Error> {
     let cognito = &aws.cognito;
     let mut reports = Vec::new();
@@ -853,8 +859,7 @@ async fn apply_cognito(
         PoolDecision::Exists(pool) => pool.clone(),
         PoolDecision::Create => {
             progress.begin(StepId::UserPool, None, &r.summary);
-            let pool = cognito
-                .create_user_pool(&pool_spec)
+            let pool = adopt::user_pool(cognito, &pool_spec, &c.user_pool, attempts)
                 .await
                 .step(StepId::UserPool, &c.user_pool)?;
             r.summary = format!("created user pool {} ({})", c.user_pool, pool.id);
@@ -879,8 +884,7 @@ async fn apply_cognito(
         let id = match &p.client {
             ClientDecision::Exists(x) => x.id.clone(),
             ClientDecision::Create => {
-                let x = cognito
-                    .create_client(&pool.id, &client_spec)
+                let x = adopt::app_client(cognito, &pool.id, &client_spec, &c.app_client, attempts)
                     .await
                     .step(StepId::AppClient, &c.app_client)?;
                 r.summary = format!("created app client {} ({})", c.app_client, x.id);
@@ -903,8 +907,7 @@ async fn apply_cognito(
         match &p.domain {
             DomainDecision::Exists => {}
             DomainDecision::Create => {
-                cognito
-                    .create_domain(&c.domain_prefix, &pool.id)
+                adopt::hosted_domain(cognito, &c.domain_prefix, &pool.id, attempts)
                     .await
                     .step(StepId::HostedUiDomain, &c.domain_prefix)?;
                 r.applied = true;
@@ -914,8 +917,7 @@ async fn apply_cognito(
                     .delete_domain(old_prefix, &pool.id)
                     .await
                     .step(StepId::HostedUiDomain, old_prefix)?;
-                cognito
-                    .create_domain(&c.domain_prefix, &pool.id)
+                adopt::hosted_domain(cognito, &c.domain_prefix, &pool.id, attempts)
                     .await
                     .step(StepId::HostedUiDomain, &c.domain_prefix)?;
                 r.applied = true;

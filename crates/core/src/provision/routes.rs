@@ -113,6 +113,9 @@ pub fn decide(
     (decided, stale)
 }
 
+/// Attempts per CreateResource (flarelink's own retry after a throttle or a lost answer).
+const CREATE_ATTEMPTS: u32 = 4;
+
 /// Act: the resource for `path`, creating missing segments from the deepest existing parent.
 /// `known` maps paths to resource ids and is kept up to date.
 pub async fn ensure_resource(
@@ -138,9 +141,15 @@ pub async fn ensure_resource(
         parent_id = match known.get(&current) {
             Some(id) => id.clone(),
             None => {
-                let created = apigateway
-                    .create_resource(api_id, &parent_id, segment)
-                    .await?;
+                let created = super::adopt::resource(
+                    apigateway,
+                    api_id,
+                    &parent_id,
+                    segment,
+                    &current,
+                    CREATE_ATTEMPTS,
+                )
+                .await?;
                 known.insert(current.clone(), created.id.clone());
                 created.id
             }

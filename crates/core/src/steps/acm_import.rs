@@ -4,15 +4,16 @@
 //! hostname, has the configured key type and is more than 30 days from expiry (a third of its
 //! lifetime, for certificates shorter than 90 days) is reused instead of importing another.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use flarelink_aws::{Acm, SecretPem};
+use flarelink_aws::{Acm, DomainName, SecretPem};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::certs::name_covers;
 use crate::config::KeyType;
 use crate::ownership;
+use crate::write_once::{create_once, WriteError, Written};
 
 /// Reuse a certificate only if it has more than this many days left…
 pub const REUSE_MIN_DAYS_LEFT: i64 = 30;
@@ -38,36 +39,46 @@ pub struct ManagedCertificate {
     pub in_use_by: Vec<String>,
 }
 
+/// The region's ACM certificates as far as flarelink needs them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    /// flarelink's certificates for the run's hostnames, as (hostname, certificate), by ARN.
+    pub managed: Vec<(String, ManagedCertificate)>,
+    /// Every certificate in the region that names an origin certificate in flarelink's tag
+    /// (whatever its hostname): ARN → origin certificate id. A certificate some custom domain
+    /// serves keeps the origin certificate it names alive, even another hostname's.
+    pub origin_by_arn: BTreeMap<String, String>,
+}
+
 /// Discover: every flarelink certificate in the region for each of `hostnames` (one inventory
 /// for the whole run: list once, read tags concurrently, describe only flarelink's).
-pub async fn discover(
-    acm: &Acm,
-    hostnames: &[String],
-) -> Result<Vec<(String, ManagedCertificate)>, flarelink_aws::Error> {
+pub async fn discover(acm: &Acm, hostnames: &[String]) -> Result<Inventory, flarelink_aws::Error> {
     let wanted: BTreeSet<&str> = hostnames.iter().map(String::as_str).collect();
     let arns = acm.list_certificate_arns().await?;
-    let tagged: Vec<(String, String, Option<String>)> = stream::iter(arns)
+    let all_tags: Vec<(String, BTreeMap<String, String>)> = stream::iter(arns)
         .map(|arn| async move {
             let tags = acm.certificate_tags(&arn).await?;
             Ok::<_, flarelink_aws::Error>((arn, tags))
         })
         .buffer_unordered(INVENTORY_CONCURRENCY)
-        .try_filter_map(|(arn, tags)| {
-            let host = tags.get(ownership::TAG_HOSTNAME).cloned();
-            let managed = host
-                .as_deref()
-                .is_some_and(|h| wanted.contains(h) && ownership::is_managed_for(&tags, h));
-            let origin = tags.get(ownership::TAG_ORIGIN_CERT_ID).cloned();
-            async move {
-                Ok(if managed {
-                    Some((arn, host.unwrap_or_default(), origin))
-                } else {
-                    None
-                })
-            }
-        })
         .try_collect()
         .await?;
+    let origin_by_arn: BTreeMap<String, String> = all_tags
+        .iter()
+        .filter_map(|(arn, tags)| {
+            tags.get(ownership::TAG_ORIGIN_CERT_ID)
+                .map(|id| (arn.clone(), id.clone()))
+        })
+        .collect();
+    let tagged: Vec<(String, String, Option<String>)> = all_tags
+        .into_iter()
+        .filter_map(|(arn, tags)| {
+            let host = tags.get(ownership::TAG_HOSTNAME).cloned()?;
+            let managed = wanted.contains(host.as_str()) && ownership::is_managed_for(&tags, &host);
+            let origin = tags.get(ownership::TAG_ORIGIN_CERT_ID).cloned();
+            managed.then_some((arn, host, origin))
+        })
+        .collect();
 
     let described = stream::iter(tagged)
         .map(|(arn, host, origin)| async move {
@@ -97,9 +108,119 @@ pub async fn discover(
         .try_filter_map(|c| async move { Ok(c) })
         .try_collect::<Vec<_>>()
         .await?;
-    let mut described = described;
-    described.sort_by(|a, b| a.1.arn.cmp(&b.1.arn));
-    Ok(described)
+    let mut managed = described;
+    managed.sort_by(|a, b| a.1.arn.cmp(&b.1.arn));
+    Ok(Inventory {
+        managed,
+        origin_by_arn,
+    })
+}
+
+/// Which ACM certificates the region's custom domains serve (GetDomainNames), and the origin
+/// certificates those name. Live state, read before deciding anything is unused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Served {
+    /// Custom domain name (lower case) → the certificate ARNs it serves (regional and edge).
+    by_domain: BTreeMap<String, Vec<String>>,
+    origin_by_arn: BTreeMap<String, String>,
+}
+
+impl Served {
+    pub fn new(domains: &[DomainName], origin_by_arn: BTreeMap<String, String>) -> Self {
+        let by_domain = domains
+            .iter()
+            .map(|d| {
+                let arns = d
+                    .regional_certificate_arn
+                    .iter()
+                    .chain(d.certificate_arn.iter())
+                    .cloned()
+                    .collect();
+                (d.name.to_ascii_lowercase(), arns)
+            })
+            .collect();
+        Served {
+            by_domain,
+            origin_by_arn,
+        }
+    }
+
+    /// The certificates served once `hostname`'s own domain serves `serving` (`None`: that
+    /// domain is gone or being deleted), every other domain as read.
+    pub fn arns_once(&self, hostname: &str, serving: Option<&str>) -> BTreeSet<String> {
+        let own = hostname.to_ascii_lowercase();
+        self.by_domain
+            .iter()
+            .filter(|(name, _)| **name != own)
+            .flat_map(|(_, arns)| arns.iter().cloned())
+            .chain(serving.map(str::to_string))
+            .collect()
+    }
+
+    /// The origin certificates named by the certificates in `arns`.
+    pub fn origin_ids_of(&self, arns: &BTreeSet<String>) -> BTreeSet<String> {
+        arns.iter()
+            .filter_map(|a| self.origin_by_arn.get(a).cloned())
+            .collect()
+    }
+}
+
+/// What may go once a hostname's domain serves a given certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retirement {
+    /// flarelink certificates no custom domain serves (nor ACM says are in use elsewhere).
+    pub delete: Vec<ManagedCertificate>,
+    /// Origin certificates named only by certificates in `delete`: no served certificate and no
+    /// certificate that stays in ACM names them.
+    pub revoke: Vec<String>,
+}
+
+/// Decide: which of the hostname's flarelink certificates to delete and which origin
+/// certificates to revoke once its domain serves `serving` (`None`: no domain of its own).
+///
+/// A certificate any custom domain serves is never deleted; an origin certificate is revoked
+/// only when no certificate that a domain serves, and no certificate that stays, names it. So
+/// two imports of one origin certificate (a lost ImportCertificate answer, re-sent) reduce to
+/// the one in use, and the origin certificate behind it stays live.
+pub fn retirement(
+    certs: &[ManagedCertificate],
+    serving: Option<&str>,
+    hostname: &str,
+    served: &Served,
+) -> Retirement {
+    let own_domain = format!("/domainnames/{hostname}");
+    let served_arns = served.arns_once(hostname, serving);
+    let (delete, kept): (Vec<&ManagedCertificate>, Vec<&ManagedCertificate>) =
+        certs.iter().partition(|c| {
+            !served_arns.contains(&c.arn) && c.in_use_by.iter().all(|u| u.ends_with(&own_domain))
+        });
+    let mut protected = served.origin_ids_of(&served_arns);
+    protected.extend(kept.iter().filter_map(|c| c.origin_cert_id.clone()));
+    let revoke: BTreeSet<String> = delete
+        .iter()
+        .filter_map(|c| c.origin_cert_id.clone())
+        .filter(|id| !protected.contains(id))
+        .collect();
+    Retirement {
+        delete: delete.into_iter().cloned().collect(),
+        revoke: revoke.into_iter().collect(),
+    }
+}
+
+/// Decide, after the deletes: the origin certificates still safe to revoke when some of the
+/// deletes failed (ACM still lists them in use) — those keep the origin certificate they name.
+pub fn revocable_after(plan: &Retirement, not_deleted: &[String]) -> Vec<String> {
+    let still_named: BTreeSet<&str> = plan
+        .delete
+        .iter()
+        .filter(|c| not_deleted.contains(&c.arn))
+        .filter_map(|c| c.origin_cert_id.as_deref())
+        .collect();
+    plan.revoke
+        .iter()
+        .filter(|id| !still_named.contains(id.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// ACM's `KeyAlgorithm` for a configured key type.
@@ -145,23 +266,6 @@ pub fn reusable<'a>(
     certs.iter().filter(good).max_by_key(|c| c.not_after)
 }
 
-/// Decide: flarelink certificates for the hostname that the custom domain no longer serves once
-/// it serves `serving_arn` (rotation, key type change). Retiring them keeps the account clear of
-/// the ACM quota (2,500 imported certificates) and revokes keys that nothing uses. One that ACM
-/// says is in use by anything but the hostname's own domain is kept.
-pub fn superseded<'a>(
-    certs: &'a [ManagedCertificate],
-    serving_arn: Option<&str>,
-    hostname: &str,
-) -> Vec<&'a ManagedCertificate> {
-    let own_domain = format!("/domainnames/{hostname}");
-    certs
-        .iter()
-        .filter(|c| Some(c.arn.as_str()) != serving_arn)
-        .filter(|c| c.in_use_by.iter().all(|u| u.ends_with(&own_domain)))
-        .collect()
-}
-
 /// Whether an import error proves ACM stored nothing (it refused the request), as opposed to a
 /// timeout, a dropped connection or a 5xx after which the certificate may exist.
 pub fn surely_not_imported(e: &flarelink_aws::Error) -> bool {
@@ -172,8 +276,21 @@ pub fn surely_not_imported(e: &flarelink_aws::Error) -> bool {
     )
 }
 
+/// Decide: after an ImportCertificate whose answer was lost, the flarelink certificate that
+/// import made — the one whose tag names the origin certificate it carried (the origin
+/// certificate is new, so nothing else can name it).
+pub fn imported_from(managed: &[ManagedCertificate], origin_cert_id: &str) -> Option<String> {
+    managed
+        .iter()
+        .filter(|c| c.origin_cert_id.as_deref() == Some(origin_cert_id))
+        .map(|c| c.arn.clone())
+        .min()
+}
+
 /// Act: import a new certificate (never a re-import: ACM drops tags on re-import and cannot
-/// change key types), tagged as flarelink's.
+/// change key types), tagged as flarelink's. After an answer that leaves it unknown whether ACM
+/// stored it, ACM is searched for a certificate tagged with this origin certificate's id and
+/// that one is adopted; the import is sent again only when there is none.
 pub async fn import(
     acm: &Acm,
     hostname: &str,
@@ -181,10 +298,22 @@ pub async fn import(
     certificate_pem: &str,
     key_pem: &SecretPem,
     chain_pem: Option<&str>,
-) -> Result<String, flarelink_aws::Error> {
+    max_attempts: u32,
+) -> Result<Written<String>, flarelink_aws::Error> {
     let tags = ownership::acm_tags(hostname, origin_cert_id);
-    acm.import_certificate(certificate_pem, key_pem, chain_pem, &tags)
-        .await
+    let hostnames = [hostname.to_string()];
+    create_once(
+        max_attempts,
+        WriteError::outcome,
+        || acm.import_certificate(certificate_pem, key_pem, chain_pem, &tags),
+        || async {
+            let inventory = discover(acm, &hostnames).await?;
+            let managed: Vec<ManagedCertificate> =
+                inventory.managed.into_iter().map(|(_, c)| c).collect();
+            Ok(imported_from(&managed, origin_cert_id))
+        },
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -249,5 +378,148 @@ mod tests {
         assert_eq!(reusable(&certs, now, None, RSA).unwrap().arn, "b");
         assert_eq!(reusable(&certs, now, Some("a"), RSA).unwrap().arn, "a");
         assert_eq!(reusable(&certs, now, Some("zzz"), RSA).unwrap().arn, "b");
+    }
+
+    fn import(arn: &str, origin: &str) -> ManagedCertificate {
+        ManagedCertificate {
+            origin_cert_id: Some(origin.into()),
+            ..cert(arn, 400, true, "ISSUED")
+        }
+    }
+
+    fn domain(name: &str, arn: &str) -> DomainName {
+        DomainName {
+            name: name.into(),
+            regional_domain_name: None,
+            regional_hosted_zone_id: None,
+            regional_certificate_arn: Some(arn.into()),
+            certificate_arn: None,
+            endpoint_types: vec!["REGIONAL".into()],
+            security_policy: None,
+            status: None,
+            tags: BTreeMap::new(),
+        }
+    }
+
+    fn served(domains: &[DomainName], certs: &[&ManagedCertificate]) -> Served {
+        let origin = certs
+            .iter()
+            .map(|c| (c.arn.clone(), c.origin_cert_id.clone().unwrap()))
+            .collect();
+        Served::new(domains, origin)
+    }
+
+    fn arns(r: &Retirement) -> Vec<&str> {
+        r.delete.iter().map(|c| c.arn.as_str()).collect()
+    }
+
+    const H: &str = "api.example.com";
+
+    #[test]
+    fn two_imports_of_one_origin_cert_reduce_to_the_served_one_and_nothing_is_revoked() {
+        let (a, b) = (import("a", "1"), import("b", "1"));
+        let live = served(&[domain(H, "a")], &[&a, &b]);
+        let r = retirement(&[a.clone(), b.clone()], Some("a"), H, &live);
+        assert_eq!(arns(&r), vec!["b"]);
+        assert!(r.revoke.is_empty(), "{r:?}");
+        // The same when the served one is the second.
+        let r = retirement(&[a.clone(), b.clone()], Some("b"), H, &live);
+        assert_eq!(arns(&r), vec!["a"]);
+        assert!(r.revoke.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn two_imports_of_one_origin_cert_none_served_after_rotation_both_go_and_it_is_revoked() {
+        let (a, b, new) = (import("a", "1"), import("b", "1"), import("n", "2"));
+        let before = served(&[domain(H, "a")], &[&a, &b, &new]);
+        let r = retirement(&[a, b, new], Some("n"), H, &before);
+        assert_eq!(arns(&r), vec!["a", "b"]);
+        assert_eq!(r.revoke, vec!["1".to_string()]);
+    }
+
+    #[test]
+    fn a_certificate_served_by_another_hostnames_domain_is_kept_with_its_origin_cert() {
+        let (a, b) = (import("a", "1"), import("b", "2"));
+        let live = served(
+            &[domain(H, "a"), domain("other.example.com", "b")],
+            &[&a, &b],
+        );
+        let r = retirement(&[a, b], Some("a"), H, &live);
+        assert!(r.delete.is_empty(), "{r:?}");
+        assert!(r.revoke.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn an_origin_cert_named_by_a_certificate_another_domain_serves_is_not_revoked() {
+        // `b` (unserved, ours) and `x` (another hostname's, served elsewhere) name origin 1.
+        let (a, b, x) = (import("a", "2"), import("b", "1"), import("x", "1"));
+        let live = served(
+            &[domain(H, "a"), domain("other.example.com", "x")],
+            &[&a, &b, &x],
+        );
+        let r = retirement(&[a, b], Some("a"), H, &live);
+        assert_eq!(arns(&r), vec!["b"]);
+        assert!(r.revoke.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn rotation_deletes_the_superseded_certificate_and_revokes_its_origin_cert() {
+        let (old, new) = (import("old", "1"), import("new", "2"));
+        let before = served(&[domain(H, "old")], &[&old, &new]);
+        let r = retirement(&[old, new], Some("new"), H, &before);
+        assert_eq!(arns(&r), vec!["old"]);
+        assert_eq!(r.revoke, vec!["1".to_string()]);
+    }
+
+    #[test]
+    fn the_domains_own_certificate_is_never_retired_even_without_a_listing() {
+        let a = import("a", "1");
+        let r = retirement(std::slice::from_ref(&a), Some("a"), H, &Served::default());
+        assert!(r.delete.is_empty() && r.revoke.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn a_certificate_acm_says_is_in_use_elsewhere_is_kept_and_so_is_its_origin_cert() {
+        let mut b = import("b", "1");
+        b.in_use_by = vec!["arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/x".into()];
+        let c = import("c", "1");
+        let r = retirement(&[import("a", "2"), b, c], Some("a"), H, &Served::default());
+        assert_eq!(arns(&r), vec!["c"]);
+        assert!(r.revoke.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn a_failed_delete_keeps_the_origin_cert_it_names() {
+        let (a, b, c) = (import("a", "9"), import("b", "1"), import("c", "2"));
+        let r = retirement(&[a, b, c], Some("a"), H, &Served::default());
+        assert_eq!(r.revoke, vec!["1".to_string(), "2".to_string()]);
+        assert_eq!(
+            revocable_after(&r, &["b".to_string()]),
+            vec!["2".to_string()]
+        );
+        assert_eq!(revocable_after(&r, &[]), r.revoke);
+    }
+
+    #[test]
+    fn a_lost_import_is_found_by_the_origin_cert_it_names() {
+        let certs = [import("b", "7"), import("a", "7"), import("c", "8")];
+        assert_eq!(imported_from(&certs, "7").as_deref(), Some("a"));
+        assert_eq!(imported_from(&certs, "8").as_deref(), Some("c"));
+        assert_eq!(imported_from(&certs, "9"), None);
+    }
+
+    #[test]
+    fn served_arns_replace_the_hostnames_own_domain_by_what_it_will_serve() {
+        let s = Served::new(
+            &[
+                domain("API.example.com", "old"),
+                domain("w.example.com", "w"),
+            ],
+            BTreeMap::new(),
+        );
+        let with_new: Vec<String> = s.arns_once(H, Some("new")).into_iter().collect();
+        assert_eq!(with_new, vec!["new".to_string(), "w".to_string()]);
+        let gone: Vec<String> = s.arns_once(H, None).into_iter().collect();
+        assert_eq!(gone, vec!["w".to_string()]);
     }
 }

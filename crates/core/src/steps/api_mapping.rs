@@ -1,8 +1,46 @@
 //! Step 4 — api-mapping: the base-path mapping from the custom domain to the REST API's stage.
 
-use flarelink_aws::BasePathMapping;
+use flarelink_aws::{ApiGateway, BasePathMapping};
 
 use super::Refusal;
+use crate::write_once::{create_once, WriteError, Written};
+
+/// Decide: after a CreateBasePathMapping whose answer was lost, the mapping it made — the base
+/// path, to exactly this API and stage.
+pub fn created_mapping<'a>(
+    mappings: &'a [BasePathMapping],
+    base_path: Option<&str>,
+    rest_api_id: &str,
+    stage: &str,
+) -> Option<&'a BasePathMapping> {
+    mappings.iter().find(|m| {
+        same_base_path(&m.base_path, base_path)
+            && m.rest_api_id == rest_api_id
+            && m.stage.as_deref() == Some(stage)
+    })
+}
+
+/// Act: create the mapping; after an unknown outcome, adopt the domain's mapping at that base
+/// path to this API and stage, or send again only when there is none.
+pub async fn create(
+    apigw: &ApiGateway,
+    domain: &str,
+    base_path: Option<&str>,
+    rest_api_id: &str,
+    stage: &str,
+    max_attempts: u32,
+) -> Result<Written<BasePathMapping>, flarelink_aws::Error> {
+    create_once(
+        max_attempts,
+        WriteError::outcome,
+        || apigw.create_base_path_mapping(domain, base_path.unwrap_or(""), rest_api_id, stage),
+        || async {
+            let mappings = apigw.list_base_path_mappings(domain).await?;
+            Ok(created_mapping(&mappings, base_path, rest_api_id, stage).cloned())
+        },
+    )
+    .await
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MappingDecision {
@@ -91,5 +129,23 @@ mod tests {
             decide(Some(&maps), Some("v2"), "a", "prod", true),
             Ok(MappingDecision::Update { .. })
         ));
+    }
+
+    #[test]
+    fn a_lost_mapping_create_is_recognised_by_base_path_api_and_stage() {
+        let m = |path: &str, api: &str, stage: &str| BasePathMapping {
+            base_path: path.into(),
+            rest_api_id: api.into(),
+            stage: Some(stage.into()),
+        };
+        let all = [
+            m("(none)", "other", "prod"),
+            m("v1", "abc", "prod"),
+            m("(none)", "abc", "dev"),
+        ];
+        assert!(created_mapping(&all, None, "abc", "prod").is_none());
+        assert!(created_mapping(&all, Some("v1"), "abc", "prod").is_some());
+        let with = [m("(none)", "abc", "prod")];
+        assert!(created_mapping(&with, None, "abc", "prod").is_some());
     }
 }

@@ -3,9 +3,41 @@
 //! Regional, because Cloudflare is the CDN in front: an edge-optimized domain would add a
 //! second CDN behind it.
 
-use flarelink_aws::DomainName;
+use flarelink_aws::{ApiGateway, DomainName};
 
 use super::Refusal;
+use crate::ownership;
+use crate::write_once::{create_once, WriteError, Written};
+
+/// Decide: after a CreateDomainName whose answer was lost, whether the domain found is the one
+/// it made: flarelink's tags for this hostname (set in the create call). Its certificate may
+/// differ only if something switched it since; the next run's decide settles that.
+pub fn is_created_domain(found: &DomainName, hostname: &str) -> bool {
+    found.name.eq_ignore_ascii_case(hostname) && ownership::is_managed_for(&found.tags, hostname)
+}
+
+/// Act: create the REGIONAL domain; after an unknown outcome, adopt the hostname's domain if it
+/// carries flarelink's tags, or send again only when there is none.
+pub async fn create(
+    apigw: &ApiGateway,
+    hostname: &str,
+    certificate_arn: &str,
+    max_attempts: u32,
+) -> Result<Written<DomainName>, flarelink_aws::Error> {
+    let tags = ownership::domain_tags(hostname);
+    create_once(
+        max_attempts,
+        WriteError::outcome,
+        || apigw.create_regional_domain_name(hostname, certificate_arn, &tags),
+        || async {
+            Ok(apigw
+                .get_domain_name(hostname)
+                .await?
+                .filter(|d| is_created_domain(d, hostname)))
+        },
+    )
+    .await
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainDecision {
@@ -100,5 +132,25 @@ mod tests {
         assert!(decide(Some(&foreign), Some("arn:ours"), &ours, true).is_ok());
         let edge = domain(&["EDGE"], None);
         assert!(decide(Some(&edge), Some("arn:ours"), &ours, true).is_err());
+    }
+
+    #[test]
+    fn a_lost_domain_create_is_adopted_only_with_flarelinks_tags_for_the_hostname() {
+        let mut d = DomainName {
+            name: "api.example.com".into(),
+            regional_domain_name: None,
+            regional_hosted_zone_id: None,
+            regional_certificate_arn: Some("arn".into()),
+            certificate_arn: None,
+            endpoint_types: vec!["REGIONAL".into()],
+            security_policy: None,
+            status: None,
+            tags: Default::default(),
+        };
+        assert!(!is_created_domain(&d, "api.example.com"));
+        d.tags = ownership::domain_tags("api.example.com");
+        assert!(is_created_domain(&d, "api.example.com"));
+        d.tags = ownership::domain_tags("www.example.com");
+        assert!(!is_created_domain(&d, "api.example.com"));
     }
 }

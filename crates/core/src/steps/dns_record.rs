@@ -1,10 +1,61 @@
 //! Step 5 — dns-record: a proxied CNAME from the hostname to the custom domain's regional domain
 //! name (`d-….execute-api.<region>.amazonaws.com`), with a comment that marks it as flarelink's.
 
-use flarelink_cloudflare::{DnsRecord, NewDnsRecord};
+use flarelink_cloudflare::{CloudflareClient, DnsRecord, NewDnsRecord};
 
 use super::{same_dns_name, Refusal};
 use crate::ownership;
+use crate::write_once::{create_once, Outcome, WriteError, Written};
+
+/// Cloudflare's "An identical record already exists": after a create whose answer was lost,
+/// the retry's answer when the first one went through.
+pub const IDENTICAL_RECORD_EXISTS: u32 = 81058;
+
+/// Decide: after a create whose answer was lost (or an 81058), flarelink's own record among
+/// the name's records — the same type, name and target, proxied, with flarelink's comment.
+pub fn created_record<'a>(
+    records: &'a [DnsRecord],
+    wanted: &NewDnsRecord,
+) -> Option<&'a DnsRecord> {
+    records.iter().find(|r| {
+        r.record_type == wanted.record_type
+            && same_dns_name(&r.name, &wanted.name)
+            && same_dns_name(&r.content, &wanted.content)
+            && r.proxied == Some(wanted.proxied)
+            && ownership::is_managed_comment(r.comment.as_deref())
+    })
+}
+
+/// How a DNS create ended: 81058 means a record exactly like it exists — maybe the one a lost
+/// answer made — so it is looked for like an unknown outcome.
+pub fn create_outcome(e: &flarelink_cloudflare::Error) -> Outcome {
+    if e.has_code(IDENTICAL_RECORD_EXISTS) {
+        Outcome::Unknown
+    } else {
+        e.outcome()
+    }
+}
+
+/// Act: create the record. After an unknown outcome (or 81058) the name's records are read and
+/// flarelink's identical record adopted; the create is sent again only when it is absent. An
+/// 81058 with no flarelink record behind it (someone else's identical record) stays an error.
+pub async fn create(
+    cloudflare: &CloudflareClient,
+    zone_id: &str,
+    record: &NewDnsRecord,
+    max_attempts: u32,
+) -> Result<Written<DnsRecord>, flarelink_cloudflare::Error> {
+    create_once(
+        max_attempts,
+        create_outcome,
+        || cloudflare.create_dns_record(zone_id, record),
+        || async {
+            let records = cloudflare.list_dns_records(zone_id, &record.name).await?;
+            Ok(created_record(&records, record).cloned())
+        },
+    )
+    .await
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DnsDecision {
@@ -173,5 +224,66 @@ mod tests {
         assert!(r.proxied);
         assert_eq!(r.ttl, 1);
         assert!(ownership::is_managed_comment(r.comment.as_deref()));
+    }
+
+    #[test]
+    fn a_lost_create_is_recognised_by_type_target_proxy_and_comment() {
+        let wanted = desired("api.example.com", "d-1.execute-api.us-east-1.amazonaws.com");
+        let rec = |content: &str, proxied: bool, comment: Option<String>| DnsRecord {
+            id: content.to_string(),
+            record_type: "CNAME".into(),
+            name: "API.example.com.".into(),
+            content: content.into(),
+            proxied: Some(proxied),
+            ttl: Some(1),
+            comment,
+        };
+        let ours = wanted.comment.clone();
+        let records = vec![
+            rec(
+                "d-2.execute-api.us-east-1.amazonaws.com",
+                true,
+                ours.clone(),
+            ),
+            rec(
+                "d-1.execute-api.us-east-1.amazonaws.com",
+                false,
+                ours.clone(),
+            ),
+            rec(
+                "d-1.execute-api.us-east-1.amazonaws.com",
+                true,
+                Some("mine".into()),
+            ),
+        ];
+        assert!(created_record(&records, &wanted).is_none());
+        let mut with_ours = records.clone();
+        with_ours.push(rec("D-1.execute-api.us-east-1.amazonaws.com.", true, ours));
+        assert_eq!(
+            created_record(&with_ours, &wanted).map(|r| r.id.as_str()),
+            Some("D-1.execute-api.us-east-1.amazonaws.com.")
+        );
+    }
+
+    #[test]
+    fn identical_record_exists_is_looked_up_not_final() {
+        let e = flarelink_cloudflare::Error::Api {
+            operation: "create DNS record",
+            status: 400,
+            errors: vec![flarelink_cloudflare::ApiMessage {
+                code: IDENTICAL_RECORD_EXISTS,
+                message: "An identical record already exists.".into(),
+            }],
+        };
+        assert_eq!(create_outcome(&e), Outcome::Unknown);
+        let other = flarelink_cloudflare::Error::Api {
+            operation: "create DNS record",
+            status: 400,
+            errors: vec![flarelink_cloudflare::ApiMessage {
+                code: 81053,
+                message: "exists".into(),
+            }],
+        };
+        assert_eq!(create_outcome(&other), Outcome::Refused);
     }
 }

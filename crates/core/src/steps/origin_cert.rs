@@ -13,6 +13,7 @@ use flarelink_cloudflare::{
 use crate::certs::{is_flarelink_csr_for, PrivateKey};
 use crate::config::{CertificateSpec, KeyType};
 use crate::steps::acm_import::ManagedCertificate;
+use crate::write_once::{create_once, WriteError};
 
 /// A live origin certificate that flarelink issued for a hostname.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +57,34 @@ pub fn orphans(origin: &[ManagedOriginCert], acm: &[ManagedCertificate]) -> Vec<
         .collect()
 }
 
-/// Act: a new key, its CSR, and Cloudflare's signature on it.
+/// Decide: after a create whose answer was lost, the live certificate Cloudflare issued for
+/// exactly the CSR that was sent (a fresh key's CSR: nothing else has it). The key is still in
+/// memory, so that certificate is as good as the answer.
+pub fn issued_for_csr<'a>(
+    all: &'a [OriginCertificate],
+    csr: &str,
+) -> Option<&'a OriginCertificate> {
+    let wanted = pem_body(csr);
+    all.iter()
+        .filter(|c| c.revoked_at.is_none())
+        .find(|c| c.csr.as_deref().map(pem_body).as_deref() == Some(wanted.as_str()))
+}
+
+/// A PEM's content without line breaks or surrounding space (Cloudflare may re-wrap lines).
+fn pem_body(pem: &str) -> String {
+    pem.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Act: a new key, its CSR, and Cloudflare's signature on it. After an answer that leaves it
+/// unknown whether Cloudflare issued it, the zone's certificates are searched for one issued
+/// for this CSR and it is adopted; the request is sent again only when there is none.
 pub async fn issue(
     cloudflare: &CloudflareClient,
+    zone_id: &str,
     hostname: &str,
     region: &str,
     spec: &CertificateSpec,
+    max_attempts: u32,
 ) -> Result<(PrivateKey, OriginCertificate), IssueError> {
     // RSA key generation takes tens of milliseconds; keep it off the async workers.
     let key_type = spec.key_type;
@@ -81,11 +104,18 @@ pub async fn issue(
         },
         requested_validity_days: spec.validity_days,
     };
-    let issued = cloudflare
-        .create_origin_certificate(&request)
-        .await
-        .map_err(IssueError::Cloudflare)?;
-    Ok((key, issued))
+    let issued = create_once(
+        max_attempts,
+        WriteError::outcome,
+        || cloudflare.create_origin_certificate(&request),
+        || async {
+            let all = cloudflare.list_origin_certificates(zone_id).await?;
+            Ok(issued_for_csr(&all, &request.csr).cloned())
+        },
+    )
+    .await
+    .map_err(IssueError::Cloudflare)?;
+    Ok((key, issued.into_inner()))
 }
 
 #[derive(Debug)]
@@ -129,6 +159,37 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(orphans(&origin, &[acm(None)]).len(), 2);
+    }
+
+    #[test]
+    fn a_lost_issue_is_found_by_its_csr_whatever_the_line_wrapping() {
+        let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
+        let csr = key.csr_pem("api.example.com", "us-east-1").unwrap();
+        let other = PrivateKey::generate(KeyType::EcdsaP256)
+            .unwrap()
+            .csr_pem("api.example.com", "us-east-1")
+            .unwrap();
+        let cert = |id: &str, csr: &str, revoked: bool| OriginCertificate {
+            id: id.into(),
+            certificate: String::new(),
+            hostnames: vec!["api.example.com".into()],
+            expires_on: None,
+            request_type: None,
+            requested_validity_days: None,
+            csr: Some(csr.to_string()),
+            revoked_at: revoked.then(|| "2026-01-01".to_string()),
+        };
+        let rewrapped = csr.replace('\n', "\r\n");
+        let all = vec![
+            cert("1", &other, false),
+            cert("2", &csr, true),
+            cert("3", &rewrapped, false),
+        ];
+        assert_eq!(issued_for_csr(&all, &csr).map(|c| c.id.as_str()), Some("3"));
+        assert!(
+            issued_for_csr(&all[..2], &csr).is_none(),
+            "revoked or other CSR"
+        );
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub(crate) async fn create_cognito_authorizer(
         .r#type(AuthorizerType::CognitoUserPools)
         .set_provider_arns(Some(user_pool_arns.to_vec()))
         .identity_source(identity_source)
+        .customize()
+        .config_override(crate::retry::apigateway_create_once())
         .send()
         .await
         .map_err(|e| from_sdk("CreateAuthorizer", e))?;

@@ -6,7 +6,7 @@ use aws_sdk_apigateway::Client;
 use super::Deployment;
 use crate::acm::none_if_not_found;
 use crate::errors::from_sdk;
-use crate::retry::{call_error, quota_override, with_quota_waits, QuotaPolicy};
+use crate::retry::{call_error, with_quota_waits, QuotaPolicy};
 use crate::types::to_utc;
 use crate::Error;
 
@@ -37,7 +37,7 @@ pub(crate) async fn create_deployment(
             .stage_name(stage)
             .description(description)
             .customize()
-            .config_override(quota_override::<CreateDeploymentError>())
+            .config_override(crate::retry::apigateway_create_once())
             .send()
             .await
             .map(|out| deployment_from!(&out))

@@ -102,6 +102,8 @@ pub(crate) async fn create_resource(
         .rest_api_id(api_id)
         .parent_id(parent_id)
         .path_part(path_part)
+        .customize()
+        .config_override(crate::retry::apigateway_create_once())
         .send()
         .await
         .map_err(|e| from_sdk("CreateResource", e))?;

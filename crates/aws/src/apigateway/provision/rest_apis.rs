@@ -33,7 +33,7 @@ pub(crate) async fn create_rest_api(
             )
             .set_tags(tags.clone())
             .customize()
-            .config_override(quota_override::<CreateRestApiError>())
+            .config_override(crate::retry::apigateway_create_once())
             .send()
             .await
             .map(|out| RestApi {
