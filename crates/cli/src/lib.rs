@@ -7,17 +7,22 @@ mod clients;
 mod commands;
 mod output;
 mod progress;
+mod usage;
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use flarelink_core::config::{Config, ConfigError, ConfigErrors, Overrides, API_BASE_ENV};
+use flarelink_core::config::{Config, ConfigError, ConfigErrors, Environment, Overrides};
 use flarelink_core::plan::RunReport;
 
 pub use args::{Cli, Command, OutputFormat};
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(usage::report(&e, usage::wants_json(&args))),
+    };
     init_tracing(cli.global.verbose);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -46,8 +51,8 @@ fn load_config(cli: &Cli, hostnames: &[String]) -> Result<Config, ConfigErrors> 
     let overrides = Overrides {
         region: cli.global.region.clone(),
         profile: cli.global.profile.clone(),
-        cloudflare_api_base: std::env::var(API_BASE_ENV).ok().filter(|v| !v.is_empty()),
         hostnames: hostnames.to_vec(),
+        environment: Environment::from_process(),
     };
     Config::load(&cli.global.config, &overrides)
 }
