@@ -5,8 +5,10 @@ mod harness;
 
 mod bad_input;
 mod conflicts;
+mod corpus;
 mod crash_recovery;
 mod link;
+mod mutations;
 mod provision;
 mod resilience;
 mod step_commands;

@@ -92,7 +92,7 @@ pub enum Command {
     /// the stage (a new deployment only when something changed).
     Provision(ProvisionArgs),
     /// Test users in the user pool (admin calls), so nobody keeps a password in a file.
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = false)]
     Users(UsersCommand),
     /// Sign in (SRP by default) and print the ID token (--access: the access token;
     /// --output json: all three with their expiry).
@@ -106,7 +106,7 @@ pub enum Command {
     /// Check the configuration: every check of config.toml, the flags and the environment that a
     /// real run makes, and no network call. Exit 0 when a run would start, 2 on bad input —
     /// what to run in CI before a deploy.
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = false)]
     Config(ConfigCommand),
     /// Print a shell completion script: `flarelink completions bash > /etc/bash_completion.d/flarelink`.
     Completions {

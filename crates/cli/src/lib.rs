@@ -9,6 +9,7 @@ mod output;
 mod progress;
 mod usage;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -71,14 +72,30 @@ fn report_config_errors(errors: &ConfigErrors, human: bool) -> u8 {
     if human {
         eprint!("error: {errors}");
     } else {
-        let problems = serde_json::to_value(&errors.0).expect("config errors serialize");
-        println!(
+        // Each problem also carries its human line (`file:line:column: key = value: problem`)
+        // for scripts that only want to show it.
+        let problems: Vec<serde_json::Value> = errors
+            .0
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(e).expect("config errors serialize");
+                v["message"] = serde_json::Value::String(e.to_string());
+                v
+            })
+            .collect();
+        let n = errors.0.len();
+        // A closed stdout must not turn into a panic message.
+        let _ = writeln!(
+            std::io::stdout(),
             "{}",
             output::json_error(
                 "config",
-                "invalid input; nothing was sent to AWS or Cloudflare",
+                &format!(
+                    "{n} problem{} in the input; nothing was sent to AWS or Cloudflare",
+                    if n == 1 { "" } else { "s" }
+                ),
                 None,
-                Some(problems)
+                Some(serde_json::Value::Array(problems))
             )
         );
     }

@@ -7,6 +7,7 @@
 //! positional word.
 
 use std::ffi::OsString;
+use std::io::Write;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::CommandFactory;
@@ -41,7 +42,9 @@ pub fn report(e: &clap::Error, json: bool) -> u8 {
             return 0;
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand if !json => {
-            // The help text (which lists the commands) is what a bare `flarelink` deserves.
+            // The problem, then the help text (which lists the commands).
+            let p = describe(e);
+            eprintln!("error: {}\n  fix: {}\n", p.problem, p.fix);
             let _ = e.print();
             return 2;
         }
@@ -50,7 +53,9 @@ pub fn report(e: &clap::Error, json: bool) -> u8 {
     let problem = describe(e);
     if json {
         let problems = serde_json::to_value(vec![&problem]).expect("problems serialize");
-        println!(
+        // A closed stdout must not turn into a panic message.
+        let _ = writeln!(
+            std::io::stdout(),
             "{}",
             output::json_error(
                 "usage",
@@ -112,19 +117,20 @@ fn describe(e: &clap::Error) -> ConfigError {
     match e.kind() {
         ErrorKind::UnknownArgument => match arg_name {
             Some(name) => {
-                let valued = arg.contains('=');
-                let fix = match string(e, ContextKind::SuggestedArg) {
+                let mut fix = match string(e, ContextKind::SuggestedArg) {
                     Some(s) => format!("did you mean {}? ({HELP})", flag_name(&s).unwrap_or(s)),
                     None => HELP.to_string(),
                 };
+                if ["password", "passwd", "token", "secret"]
+                    .iter()
+                    .any(|w| name.contains(w))
+                {
+                    fix = format!("secrets never go on the command line: passwords come from --password-stdin, --password-env VAR or the terminal prompt, tokens from environment variables (verify --token-env VAR); {fix}");
+                }
                 ConfigError::new(
                     name,
                     "",
-                    if valued {
-                        "is not a flag of this command (the value after '=' is not shown)"
-                    } else {
-                        "is not a flag of this command"
-                    },
+                    "is not a flag of this command (a value given with it is not shown)",
                     fix,
                 )
             }
@@ -144,7 +150,7 @@ fn describe(e: &clap::Error) -> ConfigError {
         ErrorKind::InvalidSubcommand => {
             let fix = match string(e, ContextKind::SuggestedSubcommand) {
                 Some(s) => format!("did you mean `{}`? ({HELP})", s.replace(", ", "` or `")),
-                None => format!("use one of: {} ({HELP})", subcommands()),
+                None => format!("use one of: {} ({HELP})", subcommands(e)),
             };
             ConfigError::new(
                 "(command)",
@@ -181,7 +187,7 @@ fn describe(e: &clap::Error) -> ConfigError {
             let parent = string(e, ContextKind::InvalidSubcommand)
                 .filter(|p| p.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == ' '))
                 .unwrap_or_else(|| "flarelink".into());
-            let valid = string(e, ContextKind::ValidSubcommand).unwrap_or_else(subcommands);
+            let valid = string(e, ContextKind::ValidSubcommand).unwrap_or_else(|| subcommands(e));
             ConfigError::new(
                 "(command)",
                 "",
@@ -223,10 +229,27 @@ fn describe(e: &clap::Error) -> ConfigError {
     }
 }
 
-fn subcommands() -> String {
-    Cli::command()
+/// The commands that can follow the one the error is about, found from its usage line
+/// (`Usage: flarelink config [OPTIONS] <COMMAND>` → `config`'s): only flarelink's own names.
+fn subcommands(e: &clap::Error) -> String {
+    let usage = string(e, ContextKind::Usage).unwrap_or_default();
+    let path: Vec<String> = usage
+        .split_whitespace()
+        .skip_while(|w| *w != "flarelink")
+        .skip(1)
+        .take_while(|w| !w.starts_with(['[', '<', '-']))
+        .map(str::to_string)
+        .collect();
+    let mut command = Cli::command();
+    for name in &path {
+        match command.find_subcommand(name) {
+            Some(sub) => command = sub.clone(),
+            None => break,
+        }
+    }
+    command
         .get_subcommands()
-        .filter(|c| !c.is_hide_set())
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
         .map(|c| c.get_name().to_string())
         .collect::<Vec<_>>()
         .join(", ")

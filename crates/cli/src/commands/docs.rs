@@ -8,22 +8,40 @@ use clap::CommandFactory;
 use crate::args::Cli;
 use crate::bad_input;
 
+/// Written through a buffer: a closed pipe (`| head`) must not become a panic.
+fn emit(bytes: &[u8]) -> u8 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            1
+        }
+    }
+}
+
 pub fn completions(shell: clap_complete::Shell) -> u8 {
     let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "flarelink", &mut std::io::stdout());
-    0
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "flarelink", &mut script);
+    emit(&script)
 }
 
 pub fn man(dir: Option<&Path>, human: bool) -> u8 {
     let command = Cli::command();
     match dir {
-        None => match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("error: cannot write the man page: {e}");
-                1
+        None => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(command).render(&mut page) {
+                Ok(()) => emit(&page),
+                Err(e) => {
+                    eprintln!("error: cannot render the man page: {e}");
+                    1
+                }
             }
-        },
+        }
         Some(dir) => {
             if !dir.is_dir() {
                 return bad_input(
