@@ -92,7 +92,7 @@ pub enum Command {
     /// the stage (a new deployment only when something changed).
     Provision(ProvisionArgs),
     /// Test users in the user pool (admin calls), so nobody keeps a password in a file.
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = false)]
     Users(UsersCommand),
     /// Sign in (SRP by default) and print the ID token (--access: the access token;
     /// --output json: all three with their expiry).
@@ -103,6 +103,38 @@ pub enum Command {
     /// and explain what goes wrong: expired token, token from another pool, unknown hostname,
     /// CNAME not proxied, TLS failures, upstream errors.
     Verify(VerifyArgs),
+    /// Check the configuration: every check of config.toml, the flags and the environment that a
+    /// real run makes, and no network call. Exit 0 when a run would start, 2 on bad input —
+    /// what to run in CI before a deploy.
+    #[command(subcommand, arg_required_else_help = false)]
+    Config(ConfigCommand),
+    /// Print a shell completion script: `flarelink completions bash > /etc/bash_completion.d/flarelink`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page flarelink(1) as roff (`flarelink man | man -l -`), or with --dir write
+    /// one page per command (flarelink.1, flarelink-link-domain.1, …) into DIR.
+    Man {
+        /// Write every page into this directory instead of printing flarelink(1).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every check of the file and the environment (token shape, region, profile, endpoints),
+    /// no call to AWS or Cloudflare; exit 0 or 2.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// Also check that this hostname is configured (repeatable), as link-domain --hostname does.
+    #[arg(long = "hostname", value_name = "HOSTNAME")]
+    pub hostnames: Vec<String>,
 }
 
 /// Where a password comes from: never the command line.
@@ -206,6 +238,9 @@ impl Command {
             Command::ApiMapping(_) => "api-mapping",
             Command::DnsRecord(_) => "dns-record",
             Command::SslMode(_) => "ssl-mode",
+            Command::Config(_) => "config check",
+            Command::Completions { .. } => "completions",
+            Command::Man { .. } => "man",
         }
     }
 
@@ -221,5 +256,16 @@ impl Command {
             | Command::SslMode(a) => Some(a),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

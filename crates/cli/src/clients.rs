@@ -11,6 +11,104 @@ use flarelink_core::Clouds;
 
 use crate::progress::Ui;
 
+/// What the shared AWS files (`~/.aws/config`, `~/.aws/credentials`, or `AWS_CONFIG_FILE` /
+/// `AWS_SHARED_CREDENTIALS_FILE`) say about the configured profile — read locally, no call.
+pub struct AwsFileCheck {
+    pub problems: Vec<ConfigError>,
+    /// The selected profile's `region`, when flags, file and environment give none.
+    pub profile_region: Option<String>,
+    /// Where that region came from, e.g. `profile "dev" (~/.aws/config)`.
+    pub region_from: Option<String>,
+}
+
+fn shared_config_path() -> String {
+    std::env::var("AWS_CONFIG_FILE")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "~/.aws/config".into())
+}
+
+/// A named profile must exist (the SDK would otherwise fail late, or a dry-run would only say
+/// "could not check" without naming it), and its `region`, when it is the one used, is checked
+/// like every other region.
+pub async fn check_aws_files(config: &Config) -> AwsFileCheck {
+    let mut check = AwsFileCheck {
+        problems: Vec::new(),
+        profile_region: None,
+        region_from: None,
+    };
+    let selected = config.profile.clone();
+    let set = match aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        &aws_types::os_shim_internal::Env::real(),
+        &Default::default(),
+        None,
+    )
+    .await
+    {
+        Ok(set) => Some(set),
+        // The parser's message can quote the file's lines, which may hold keys: not shown.
+        Err(_) if selected.is_some() || config.region.is_none() => {
+            check.problems.push(ConfigError::new(
+                "AWS shared config",
+                shared_config_path(),
+                "cannot be read or parsed (details not shown: the files may hold keys)",
+                "fix the file (`aws configure list-profiles` reports the problem), or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere",
+            ));
+            None
+        }
+        Err(_) => None,
+    };
+    let Some(set) = set else { return check };
+    if let Some(name) = &selected {
+        if set.get_profile(name).is_none() {
+            let field = config.sources.profile.unwrap_or("profile");
+            let mut known: Vec<&str> = set.profiles().collect();
+            known.sort_unstable();
+            let fix = if known.is_empty() {
+                format!("no profile is defined in {} or the credentials file: create it with `aws configure --profile {name}` (or `aws configure sso`), or remove the setting to use the default chain", shared_config_path())
+            } else {
+                format!("use one of the profiles defined there ({}), or create it with `aws configure --profile {name}`", known.join(", "))
+            };
+            check.problems.push(ConfigError::new(
+                field,
+                name.clone(),
+                format!(
+                    "names a profile that is not in {} or the credentials file",
+                    shared_config_path()
+                ),
+                fix,
+            ));
+            return check;
+        }
+    }
+    if config.region.is_none() {
+        let name = selected.as_deref().unwrap_or("default");
+        if let Some(region) = set.get_profile(name).and_then(|p| p.get("region")) {
+            let from = format!("region of profile \"{name}\" ({})", shared_config_path());
+            if let Err((problem, fix)) = flarelink_core::config::names::check_region(region) {
+                check
+                    .problems
+                    .push(ConfigError::new(from.clone(), region, problem, fix));
+            } else {
+                check.profile_region = Some(region.to_string());
+            }
+            check.region_from = Some(from);
+        }
+    }
+    check
+}
+
+/// No region from any source, for commands that need one.
+pub fn no_region_problem() -> ConfigError {
+    ConfigError::new(
+        "aws.region",
+        "(not set)",
+        "no AWS region: not in config.toml, --region, AWS_REGION, AWS_DEFAULT_REGION or the profile",
+        "set region = \"us-east-1\" under [aws] in config.toml, pass --region, or export AWS_REGION",
+    )
+}
+
 pub enum Built<T> {
     Ready(Box<T>),
     /// Dry-run only: what could not be checked, and why.
@@ -62,8 +160,13 @@ async fn aws(config: &Config, dry_run: bool, ui: Arc<Ui>) -> Found<AwsClients> {
         problems: Vec::new(),
         unchecked: Vec::new(),
     };
+    let files = check_aws_files(config).await;
+    if !files.problems.is_empty() {
+        found.problems = files.problems;
+        return found;
+    }
     let settings = AwsSettings {
-        region: config.region.clone(),
+        region: config.region.clone().or(files.profile_region),
         profile: config.profile.clone(),
         endpoint_url: None, // AWS_ENDPOINT_URL and friends are read by the SDK itself
         max_attempts: config.retry.max_attempts,

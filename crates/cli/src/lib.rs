@@ -7,17 +7,23 @@ mod clients;
 mod commands;
 mod output;
 mod progress;
+mod usage;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use flarelink_core::config::{Config, ConfigError, ConfigErrors, Overrides, API_BASE_ENV};
+use flarelink_core::config::{Config, ConfigError, ConfigErrors, Environment, Overrides};
 use flarelink_core::plan::RunReport;
 
 pub use args::{Cli, Command, OutputFormat};
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(usage::report(&e, usage::wants_json(&args))),
+    };
     init_tracing(cli.global.verbose);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -46,8 +52,8 @@ fn load_config(cli: &Cli, hostnames: &[String]) -> Result<Config, ConfigErrors> 
     let overrides = Overrides {
         region: cli.global.region.clone(),
         profile: cli.global.profile.clone(),
-        cloudflare_api_base: std::env::var(API_BASE_ENV).ok().filter(|v| !v.is_empty()),
         hostnames: hostnames.to_vec(),
+        environment: Environment::from_process(),
     };
     Config::load(&cli.global.config, &overrides)
 }
@@ -66,14 +72,30 @@ fn report_config_errors(errors: &ConfigErrors, human: bool) -> u8 {
     if human {
         eprint!("error: {errors}");
     } else {
-        let problems = serde_json::to_value(&errors.0).expect("config errors serialize");
-        println!(
+        // Each problem also carries its human line (`file:line:column: key = value: problem`)
+        // for scripts that only want to show it.
+        let problems: Vec<serde_json::Value> = errors
+            .0
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(e).expect("config errors serialize");
+                v["message"] = serde_json::Value::String(e.to_string());
+                v
+            })
+            .collect();
+        let n = errors.0.len();
+        // A closed stdout must not turn into a panic message.
+        let _ = writeln!(
+            std::io::stdout(),
             "{}",
             output::json_error(
                 "config",
-                "invalid input; nothing was sent to AWS or Cloudflare",
+                &format!(
+                    "{n} problem{} in the input; nothing was sent to AWS or Cloudflare",
+                    if n == 1 { "" } else { "s" }
+                ),
                 None,
-                Some(problems)
+                Some(serde_json::Value::Array(problems))
             )
         );
     }

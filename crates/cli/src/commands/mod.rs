@@ -1,5 +1,7 @@
 //! One module per command family; `run` dispatches.
 
+mod config_check;
+mod docs;
 mod identity;
 mod link;
 mod password;
@@ -16,6 +18,11 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Token(args) => identity::token(&cli, args, human).await,
         Command::LoginUrl => identity::login_url(&cli, human).await,
         Command::Verify(args) => verify::run(&cli, args, human).await,
+        Command::Config(crate::args::ConfigCommand::Check(args)) => {
+            config_check::run(&cli, args, human).await
+        }
+        Command::Completions { shell } => docs::completions(*shell),
+        Command::Man { dir } => docs::man(dir.as_deref(), human),
         command => {
             let args = command.run_args().expect("the link family has run args");
             link::run(&cli, command, args, human).await

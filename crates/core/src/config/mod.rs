@@ -1,14 +1,24 @@
 //! Configuration: `config.toml` plus command-line and environment overrides, validated in full
 //! before any remote call. Secrets are never read from the file: the Cloudflare token comes from
 //! `CLOUDFLARE_API_TOKEN`, AWS credentials from the SDK's standard chain.
+//!
+//! One place checks everything: [`Config::load`] reads the file (every unknown key, wrong type
+//! and misplaced secret, each with its key path, line and column), checks every value from the
+//! file, the flags ([`Overrides`]) and the environment ([`Environment`]), and returns all
+//! problems together.
 
+mod environment;
 mod error;
 mod file;
 pub mod names;
 pub mod provision;
+mod read;
+pub mod secrets;
+mod sniff;
 
-pub use error::{ConfigError, ConfigErrors};
-pub use file::ConfigFile;
+pub use environment::{check_endpoint_url, Environment, API_BASE_ENV, TOKEN_ENV, VARIABLES};
+pub use error::{ConfigError, ConfigErrors, Location};
+pub use file::{section_header, ConfigFile, SCHEMA};
 pub use provision::{ApiConfig, CognitoConfig, PasswordPolicy, Route, RouteAuth};
 
 use std::collections::BTreeSet;
@@ -17,8 +27,6 @@ use std::time::Duration;
 
 use flarelink_cloudflare::SslMode;
 
-pub const TOKEN_ENV: &str = "CLOUDFLARE_API_TOKEN";
-pub const API_BASE_ENV: &str = "CLOUDFLARE_API_BASE";
 pub const DEFAULT_VALIDITY_DAYS: u32 = 5475;
 pub const ALLOWED_VALIDITY_DAYS: [u32; 7] = [7, 30, 90, 365, 730, 1095, 5475];
 
@@ -72,7 +80,7 @@ pub struct CertificateSpec {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Domain {
-    /// Lower-case, no trailing dot.
+    /// Exactly as written (which is checked to be lower-case, without a trailing dot).
     pub hostname: String,
     /// REST API name or id, resolved against live state.
     pub rest_api: String,
@@ -106,6 +114,15 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Where each value that several sources can give came from (`--region`, `aws.region`,
+/// `AWS_REGION`, …), for `config check` and for errors that come later.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Sources {
+    pub region: Option<&'static str>,
+    pub profile: Option<&'static str>,
+    pub cloudflare_api_base: &'static str,
+}
+
 /// A configuration that has passed every local check.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Config {
@@ -115,38 +132,52 @@ pub struct Config {
     /// PEM text of each configured Origin CA root, read at load time.
     #[serde(skip)]
     pub origin_ca_roots: Vec<(PathBuf, String)>,
+    /// `--region`, else `aws.region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`; `None`
+    /// leaves it to the profile's `region` (checked by the CLI, which reads the AWS files).
     pub region: Option<String>,
+    /// `--profile`, else `aws.profile`, else `AWS_PROFILE`.
     pub profile: Option<String>,
+    pub sources: Sources,
     pub retry: RetryPolicy,
     pub domains: Vec<Domain>,
     pub cognito: Option<CognitoConfig>,
     pub api: Option<ApiConfig>,
 }
 
-/// What the command line and environment add to the file.
+/// What the command line and the environment add to the file.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
+    /// `--region`.
     pub region: Option<String>,
+    /// `--profile`.
     pub profile: Option<String>,
-    /// `CLOUDFLARE_API_BASE`.
-    pub cloudflare_api_base: Option<String>,
     /// Restrict the run to these hostnames (each must be in the file).
     pub hostnames: Vec<String>,
+    /// The environment variables flarelink and the AWS SDK read.
+    pub environment: Environment,
 }
 
 impl Config {
     /// Reads and validates `path`. Every problem is reported, not only the first.
     pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigErrors> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::new(
-                "--config",
-                path.display().to_string(),
-                format!("cannot be read: {e}"),
-                "create it (the repository's config.toml is a commented example) or pass --config PATH",
-            )
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| {
+            let problem = match e.kind() {
+                std::io::ErrorKind::NotFound => "does not exist".to_string(),
+                std::io::ErrorKind::PermissionDenied => "cannot be read: permission denied".to_string(),
+                _ if path.is_dir() => "is a directory, not a file".to_string(),
+                _ => format!("cannot be read: {e}"),
+            };
+            let fix = if path.is_dir() {
+                "pass the file itself: --config PATH/config.toml"
+            } else {
+                "create it (the repository's config.toml is a commented example) or pass --config PATH"
+            };
+            ConfigError::new("--config", &name, problem, fix)
         })?;
+        let text = decode(&name, &bytes)?;
         let base_dir = path.parent().unwrap_or(Path::new("."));
-        Self::from_toml(&text, base_dir, overrides)
+        Self::parse(&text, &name, base_dir, overrides)
     }
 
     /// Validates TOML text; relative paths in it are resolved against `base_dir`.
@@ -155,51 +186,172 @@ impl Config {
         base_dir: &Path,
         overrides: &Overrides,
     ) -> Result<Config, ConfigErrors> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| {
-            let span = e.span();
-            let value = span
-                .and_then(|s| text.get(s))
-                .map(|v| v.trim().to_string())
-                .unwrap_or_default();
-            ConfigError::new(
-                "config.toml",
-                value,
-                e.message().trim().to_string(),
-                "see the commented config.toml in the repository and the README's configuration reference",
-            )
-        })?;
-        validate(file, base_dir, overrides)
+        Self::parse(text, "config.toml", base_dir, overrides)
     }
+
+    fn parse(
+        text: &str,
+        name: &str,
+        base_dir: &Path,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigErrors> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let (root, syntax) = toml::de::DeTable::parse_recoverable(text);
+        if !syntax.is_empty() {
+            if let Some(kind) = sniff::looks_like(text) {
+                return Err(not_toml(name, kind).into());
+            }
+            let mut problems: Vec<ConfigError> = syntax
+                .iter()
+                .take(20)
+                .map(|e| syntax_error(text, name, e))
+                .collect();
+            problems.dedup_by(|a, b| a.line() == b.line());
+            // The values are not checked: what the parser recovered may not be what was meant.
+            return Err(ConfigErrors(problems));
+        }
+        let mut reader = read::Reader::new(name, text);
+        let file = read::read(&mut reader, &root);
+        let mut problems = std::mem::take(&mut reader.problems);
+        let mut checked = Vec::new();
+        let config = validate(file, base_dir, overrides, &mut checked);
+        for e in checked {
+            problems.push(locate(e, name, &reader.places));
+        }
+        problems.extend(overrides.environment.check());
+        problems.sort_by_key(|e| (e.file().is_none(), e.line(), e.column()));
+        match config {
+            Some(c) if problems.is_empty() => Ok(c),
+            _ => Err(ConfigErrors(problems)),
+        }
+    }
+}
+
+/// The file as text: binary files and UTF-16 are "not TOML", never echoed.
+fn decode(name: &str, bytes: &[u8]) -> Result<String, ConfigErrors> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(ConfigError::new(
+            name,
+            "",
+            "is not TOML as flarelink reads it (it is UTF-16 text)",
+            "save it as UTF-8",
+        )
+        .at(name, None)
+        .into());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.contains('\0') => Ok(text.to_string()),
+        _ => Err(not_toml(name, "a binary file").into()),
+    }
+}
+
+fn not_toml(name: &str, kind: &str) -> ConfigError {
+    ConfigError::new(
+        name,
+        "",
+        format!("is not TOML (it looks like {kind})"),
+        "flarelink reads a TOML file: [cloudflare] section headers and key = \"value\" lines; the repository's config.toml is a commented example (pass another file with --config PATH)",
+    )
+    .at(name, None)
+}
+
+/// A TOML syntax error with its line, column and (as far as the lines above tell) key path.
+/// The line itself is never shown: it may hold a secret.
+fn syntax_error(text: &str, name: &str, e: &toml::de::Error) -> ConfigError {
+    let offset = e.span().map_or(0, |s| s.start);
+    let (line, column) = read::position(text, offset);
+    let key_path = sniff::key_path_at(text, offset);
+    let line_text = text.lines().nth(line - 1).unwrap_or("").trim();
+    let key = key_path
+        .as_deref()
+        .and_then(|p| p.rsplit('.').next())
+        .unwrap_or("");
+    let fix = if let Some(kind) = secrets::key_kind(key) {
+        kind.advice().to_string()
+    } else if !line_text.contains('=') && line_text.contains(':') && !line_text.starts_with('[') {
+        format!("TOML separates key and value with '=', not ':': write {key} = \"…\"")
+            .replace("write  =", "write key =")
+    } else if let Some((_, v)) = line_text.split_once('=') {
+        let v = v.trim();
+        let quoted = v.starts_with(['"', '\'', '[', '{']);
+        let literal = v.parse::<f64>().is_ok() || matches!(v, "true" | "false");
+        if !quoted && !literal && !v.is_empty() {
+            format!("put the value in double quotes: {} = \"…\"", key_or(key))
+        } else {
+            "fix the TOML syntax on that line: strings in double quotes, one key = value per line, tables as [name] or [[name]]".into()
+        }
+    } else {
+        "fix the TOML syntax on that line: strings in double quotes, one key = value per line, tables as [name] or [[name]]".into()
+    };
+    ConfigError::new(
+        key_path.unwrap_or_else(|| name.to_string()),
+        "",
+        format!("TOML syntax error: {}", e.message().trim()),
+        fix,
+    )
+    .at(name, Some((line, column)))
+}
+
+fn key_or(key: &str) -> &str {
+    if key.is_empty() {
+        "key"
+    } else {
+        key
+    }
+}
+
+/// Gives a problem about a key of the file its place: the key's own line and column, else its
+/// table's, else just the file. Flags and environment variables have no place in the file.
+fn locate(e: ConfigError, name: &str, places: &read::Places) -> ConfigError {
+    if e.location.is_some()
+        || e.field.starts_with('-')
+        || e.field.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+    {
+        return e;
+    }
+    let mut path = e.field.as_str();
+    loop {
+        if let Some(at) = places.get(path) {
+            return e.at(name, Some(*at));
+        }
+        match path.rfind(['.', '[']) {
+            Some(i) => path = &path[..i],
+            None => return e.at(name, None),
+        }
+    }
+}
+
+fn add(errors: &mut Vec<ConfigError>, field: &str, value: &str, (problem, fix): (String, String)) {
+    errors.push(ConfigError::new(field, value, problem, fix));
 }
 
 fn validate(
     file: ConfigFile,
     base_dir: &Path,
     overrides: &Overrides,
-) -> Result<Config, ConfigErrors> {
-    let mut errors = Vec::new();
+    errors: &mut Vec<ConfigError>,
+) -> Option<Config> {
+    let env = &overrides.environment;
     let mut errors_extra = Vec::new();
-    let mut push = |field: &str, value: &str, (problem, fix): (String, String)| {
-        errors.push(ConfigError::new(field, value, problem, fix));
-    };
 
-    // Zone: a 32-hex string is an id, anything else a name.
-    let zone_raw = file.cloudflare.zone.trim().to_ascii_lowercase();
-    let zone_raw = zone_raw.trim_end_matches('.').to_string();
-    let zone = if zone_raw.len() == 32 && zone_raw.chars().all(|c| c.is_ascii_hexdigit()) {
-        ZoneRef::Id(zone_raw.clone())
-    } else {
-        if let Err(e) = names::check_hostname(&zone_raw) {
-            push("cloudflare.zone", &file.cloudflare.zone, e);
-        }
-        ZoneRef::Name(zone_raw.clone())
+    // Zone: its 32-hex id, or its name — with advice about zones, not hostnames.
+    let zone = match file.cloudflare.zone.as_deref() {
+        None => None,
+        Some(raw) => match names::check_zone(raw) {
+            Ok(names::ZoneForm::Id) => Some(ZoneRef::Id(raw.to_string())),
+            Ok(names::ZoneForm::Name) => Some(ZoneRef::Name(raw.to_string())),
+            Err(e) => {
+                add(errors, "cloudflare.zone", raw, e);
+                None
+            }
+        },
     };
 
     let ssl_mode = match file.cloudflare.ssl_mode.as_deref().unwrap_or("full") {
         "full" => SslMode::Full,
         "strict" => SslMode::Strict,
         other @ ("off" | "flexible") => {
-            push(
+            add(errors,
                 "cloudflare.ssl_mode",
                 other,
                 (
@@ -210,106 +362,138 @@ fn validate(
             SslMode::Full
         }
         other => {
-            push(
+            let lower = other.trim().to_ascii_lowercase();
+            let fix = match lower.as_str() {
+                "full" | "strict" => format!("write it exactly as \"{lower}\" (lower case)"),
+                "full (strict)" | "full_strict" | "full-strict" | "strict (full)" => {
+                    "write \"strict\" for Full (strict)".into()
+                }
+                _ => "use \"full\" or \"strict\" (Full (strict) in the dashboard)".into(),
+            };
+            add(
+                errors,
                 "cloudflare.ssl_mode",
                 other,
                 (
                     "is not an SSL/TLS encryption mode flarelink sets".into(),
-                    "use \"full\" or \"strict\" (Full (strict) in the dashboard)".into(),
+                    fix,
                 ),
             );
             SslMode::Full
         }
     };
 
-    let api_base_raw = overrides
-        .cloudflare_api_base
-        .clone()
-        .or(file.cloudflare.api_base.clone())
-        .unwrap_or_else(|| flarelink_cloudflare::DEFAULT_API_BASE.to_string());
-    let api_base_field = if overrides.cloudflare_api_base.is_some() {
-        API_BASE_ENV
-    } else {
-        "cloudflare.api_base"
-    };
-    let cloudflare_api_base = match url::Url::parse(&api_base_raw) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-            if api_base_raw.ends_with('/') {
-                api_base_raw.clone()
-            } else {
-                format!("{api_base_raw}/")
+    // CLOUDFLARE_API_BASE (checked with the environment) wins over the file's api_base.
+    let (api_base_raw, api_base_from) = match (env.get(API_BASE_ENV), &file.cloudflare.api_base) {
+        (Some(v), _) => (v.to_string(), API_BASE_ENV),
+        (None, Some(v)) => {
+            if let Err(e) = check_endpoint_url(v, true) {
+                add(errors, "cloudflare.api_base", &environment::shown_url(v), e);
             }
+            (v.clone(), "cloudflare.api_base")
         }
-        _ => {
-            push(
-                api_base_field,
-                &api_base_raw,
-                (
-                    "is not an http(s) URL".into(),
-                    format!("use e.g. {}", flarelink_cloudflare::DEFAULT_API_BASE),
-                ),
-            );
-            api_base_raw.clone()
-        }
+        (None, None) => (
+            flarelink_cloudflare::DEFAULT_API_BASE.to_string(),
+            "default",
+        ),
+    };
+    let cloudflare_api_base = if api_base_raw.ends_with('/') {
+        api_base_raw
+    } else {
+        format!("{api_base_raw}/")
     };
 
     let mut origin_ca_roots = Vec::new();
     for (i, root) in file.cloudflare.origin_ca_roots.iter().enumerate() {
         let field = format!("cloudflare.origin_ca_roots[{i}]");
         let path = base_dir.join(root);
-        match std::fs::read_to_string(&path) {
-            Ok(pem) if crate::certs::parse_certificate_pem(&pem).is_ok() => {
-                origin_ca_roots.push((path, pem))
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let pem = String::from_utf8_lossy(&bytes).into_owned();
+                if pem.contains("PRIVATE KEY-----") {
+                    add(errors,
+                        &field,
+                        root,
+                        (
+                            "is a private key, not a certificate (its content is not shown)".into(),
+                            format!(
+                                "point it at Cloudflare's Origin CA root certificate (origin_ca_rsa_root.pem); {}",
+                                secrets::SecretKind::PrivateKey.advice()
+                            ),
+                        ),
+                    );
+                } else if crate::certs::parse_certificate_pem(&pem).is_ok() {
+                    origin_ca_roots.push((path, pem))
+                } else {
+                    add(errors,
+                        &field,
+                        root,
+                        (
+                            "is not a PEM certificate".into(),
+                            "point it at Cloudflare's origin_ca_rsa_root.pem or origin_ca_ecc_root.pem".into(),
+                        ),
+                    )
+                }
             }
-            Ok(_) => push(
+            Err(e) => add(errors,
                 &field,
                 root,
                 (
-                    "is not a PEM certificate".into(),
-                    "point it at Cloudflare's origin_ca_rsa_root.pem or origin_ca_ecc_root.pem".into(),
-                ),
-            ),
-            Err(e) => push(
-                &field,
-                root,
-                (
-                    format!("cannot be read: {e}"),
+                    format!("cannot be read ({}): {e}", path.display()),
                     "download the root from Cloudflare's Origin CA documentation, or remove the entry".into(),
                 ),
             ),
         }
     }
 
-    let region = overrides.region.clone().or(file.aws.region.clone());
-    if let Some(r) = &region {
-        let field = if overrides.region.is_some() {
-            "--region"
-        } else {
-            "aws.region"
-        };
-        if let Err(e) = names::check_region(r) {
-            push(field, r, e);
+    // Region: --region, aws.region, AWS_REGION, AWS_DEFAULT_REGION (the environment's values
+    // are checked with the environment, whether used or not).
+    let (region, region_from) = if let Some(r) = &overrides.region {
+        (Some(r.clone()), Some("--region"))
+    } else if let Some(r) = &file.aws.region {
+        (Some(r.clone()), Some("aws.region"))
+    } else if let Some(r) = env.get("AWS_REGION") {
+        (Some(r.to_string()), Some("AWS_REGION"))
+    } else if let Some(r) = env.get("AWS_DEFAULT_REGION") {
+        (Some(r.to_string()), Some("AWS_DEFAULT_REGION"))
+    } else {
+        (None, None)
+    };
+    for (field, value) in [
+        ("--region", &overrides.region),
+        ("aws.region", &file.aws.region),
+    ] {
+        if let Some(r) = value {
+            if let Err(e) = names::check_region(r) {
+                add(errors, field, r, e);
+            }
         }
     }
-    let profile = overrides.profile.clone().or(file.aws.profile.clone());
-    if let Some(p) = &profile {
-        if p.trim().is_empty() || p.chars().any(char::is_whitespace) {
-            push(
-                "aws.profile",
-                p,
-                (
-                    "is not a profile name".into(),
-                    "name a profile from ~/.aws/config, or remove the key to use the default chain"
-                        .into(),
-                ),
-            );
+    let (profile, profile_from) = if let Some(p) = &overrides.profile {
+        (Some(p.clone()), Some("--profile"))
+    } else if let Some(p) = &file.aws.profile {
+        (Some(p.clone()), Some("aws.profile"))
+    } else if let Some(p) = env.get("AWS_PROFILE") {
+        (Some(p.to_string()), Some("AWS_PROFILE"))
+    } else {
+        (None, None)
+    };
+    for (field, value) in [
+        ("--profile", &overrides.profile),
+        ("aws.profile", &file.aws.profile),
+    ] {
+        if let Some(p) = value {
+            if let Err(e) = environment::check_profile_name(p) {
+                add(errors, field, p, e);
+            }
         }
     }
 
     let defaults = RetryPolicy::default();
     let max_attempts = file.retry.max_attempts.unwrap_or(defaults.max_attempts);
     if !(1..=10).contains(&max_attempts) {
-        push(
+        add(
+            errors,
             "retry.max_attempts",
             &max_attempts.to_string(),
             (
@@ -323,7 +507,8 @@ fn validate(
         .max_quota_waits
         .unwrap_or(defaults.max_quota_waits);
     if max_quota_waits > 40 {
-        push(
+        add(
+            errors,
             "retry.max_quota_waits",
             &max_quota_waits.to_string(),
             (
@@ -337,7 +522,8 @@ fn validate(
         .request_timeout_seconds
         .unwrap_or(defaults.request_timeout.as_secs());
     if !(1..=300).contains(&timeout) {
-        push(
+        add(
+            errors,
             "retry.request_timeout_seconds",
             &timeout.to_string(),
             (
@@ -356,79 +542,95 @@ fn validate(
         .as_ref()
         .map(|a| provision::validate_api(a, cognito.is_some(), &mut errors_extra));
 
+    let zone_name = zone.as_ref().and_then(ZoneRef::name).map(str::to_string);
     let mut seen = BTreeSet::new();
     let mut domains = Vec::new();
+    let mut valid_hostnames: Vec<(usize, String)> = Vec::new();
     for (i, d) in file.domains.iter().enumerate() {
         let field = |name: &str| format!("domain[{i}].{name}");
-        let hostname = d.hostname.trim().trim_end_matches('.').to_ascii_lowercase();
-        match names::check_hostname(&hostname) {
-            Err(e) => push(&field("hostname"), &d.hostname, e),
-            Ok(()) => {
-                if let ZoneRef::Name(zone_name) = &zone {
-                    if &hostname == zone_name {
-                        push(
-                            &field("hostname"),
-                            &d.hostname,
-                            (
-                                format!("is the zone apex of {zone_name}"),
-                                format!(
-                                    "use a subdomain such as api.{zone_name}: the certificate and the API Gateway custom domain must name the exact hostname clients call (the guide's \"api.flacial.dev, not flacial.dev\")"
-                                ),
-                            ),
-                        );
-                    } else if !hostname.ends_with(&format!(".{zone_name}")) {
-                        push(
-                            &field("hostname"),
-                            &d.hostname,
-                            (
-                                format!("is not inside the zone {zone_name}"),
-                                format!("use a name ending in .{zone_name}, or set cloudflare.zone to the zone that holds it"),
-                            ),
-                        );
-                    }
-                }
+        let hostname = d.hostname.clone().unwrap_or_default();
+        if let Some(raw) = &d.hostname {
+            match names::check_hostname(raw) {
+                Err(e) => add(errors, &field("hostname"), raw, e),
+                Ok(()) => valid_hostnames.push((i, raw.clone())),
             }
-        }
-        if !seen.insert(hostname.clone()) {
-            push(
-                &field("hostname"),
-                &d.hostname,
-                (
-                    "appears twice".into(),
-                    "list each hostname once; several base paths on one hostname are not supported yet".into(),
-                ),
-            );
+            // Duplicates are compared as DNS compares names.
+            let canonical = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+            if !seen.insert(canonical) {
+                add(errors,
+                    &field("hostname"),
+                    raw,
+                    (
+                        "appears twice".into(),
+                        "list each hostname once; several base paths on one hostname are not supported yet".into(),
+                    ),
+                );
+            }
         }
         let rest_api = d
             .rest_api
             .clone()
-            .or_else(|| file.api.as_ref().map(|a| a.name.clone()))
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        if rest_api.is_empty() {
-            push(
+            .or_else(|| file.api.as_ref().and_then(|a| a.name.clone()));
+        match &rest_api {
+            None if d.rest_api.is_none() && file.api.as_ref().is_some_and(|a| a.name.is_none()) => {}
+            None => add(errors,
                 &field("rest_api"),
-                d.rest_api.as_deref().unwrap_or(""),
+                "",
+                (
+                    "is missing".into(),
+                    "name the REST API (its name or its 10-character id), or add an [api] section with name".into(),
+                ),
+            ),
+            Some(r) if r.trim().is_empty() => add(errors,
+                &field("rest_api"),
+                r,
                 (
                     "is empty".into(),
                     "name the REST API (its name or its 10-character id), or add an [api] section"
                         .into(),
                 ),
-            );
+            ),
+            Some(r) if r.trim() != r => add(errors,
+                &field("rest_api"),
+                r,
+                (
+                    "has spaces around it".into(),
+                    format!("write it exactly as \"{}\"", r.trim()),
+                ),
+            ),
+            Some(r) if d.rest_api.is_some() => {
+                provision::check_name(&field("rest_api"), r, "REST API", errors);
+            }
+            Some(_) => {}
         }
         let stage = d
             .stage
             .clone()
-            .or_else(|| file.api.as_ref().map(|a| a.stage.clone()))
-            .unwrap_or_default();
-        if let Err(e) = names::check_stage(&stage) {
-            push(&field("stage"), &stage, e);
+            .or_else(|| file.api.as_ref().and_then(|a| a.stage.clone()));
+        match &stage {
+            None if file.api.as_ref().is_some_and(|a| a.stage.is_none()) => {}
+            None => errors.push(ConfigError::new(
+                field("stage"),
+                "",
+                "is missing",
+                "name the deployed stage, e.g. stage = \"prod\" (or add an [api] section with stage)",
+            )),
+            Some(s) if d.stage.is_some() => {
+                if let Err(e) = names::check_stage(s) {
+                    errors.push(ConfigError::new(field("stage"), s, e.0, e.1));
+                }
+            }
+            Some(_) => {}
         }
         let base_path = match names::normalize_base_path(d.base_path.as_deref()) {
             Ok(bp) => bp,
             Err(e) => {
-                push(&field("base_path"), d.base_path.as_deref().unwrap_or(""), e);
+                errors.push(ConfigError::new(
+                    field("base_path"),
+                    d.base_path.as_deref().unwrap_or(""),
+                    e.0,
+                    e.1,
+                ));
                 None
             }
         };
@@ -436,32 +638,36 @@ fn validate(
             "rsa2048" | "rsa" => KeyType::Rsa2048,
             "ecdsa-p256" | "ecdsa" => KeyType::EcdsaP256,
             other => {
-                push(
-                    &field("certificate.key_type"),
+                let lower = other.trim().to_ascii_lowercase().replace('_', "-");
+                let fix = match lower.as_str() {
+                    "rsa2048" | "rsa-2048" | "rsa" => "write it exactly as \"rsa2048\"".into(),
+                    "ecdsa-p256" | "ecdsa" | "p256" | "p-256" | "ec" => {
+                        "write it exactly as \"ecdsa-p256\"".into()
+                    }
+                    _ => "use \"rsa2048\" (default; the safe choice for API Gateway) or \"ecdsa-p256\"".to_string(),
+                };
+                errors.push(ConfigError::new(
+                    field("certificate.key_type"),
                     other,
-                    (
-                        "is not a supported key type".into(),
-                        "use \"rsa2048\" (default; the safe choice for API Gateway) or \"ecdsa-p256\"".into(),
-                    ),
-                );
+                    "is not a supported key type",
+                    fix,
+                ));
                 KeyType::Rsa2048
             }
         };
         let validity_days = d.certificate.validity_days.unwrap_or(DEFAULT_VALIDITY_DAYS);
         if !ALLOWED_VALIDITY_DAYS.contains(&validity_days) {
-            push(
-                &field("certificate.validity_days"),
-                &validity_days.to_string(),
-                (
-                    "is not a validity Cloudflare's Origin CA issues".into(),
-                    "use one of 7, 30, 90, 365, 730, 1095 or 5475 (15 years, the default)".into(),
-                ),
-            );
+            errors.push(ConfigError::new(
+                field("certificate.validity_days"),
+                validity_days.to_string(),
+                "is not a validity Cloudflare's Origin CA issues",
+                "use one of 7, 30, 90, 365, 730, 1095 or 5475 (15 years, the default)",
+            ));
         }
         domains.push(Domain {
             hostname,
-            rest_api,
-            stage,
+            rest_api: rest_api.unwrap_or_default(),
+            stage: stage.unwrap_or_default(),
             base_path,
             certificate: CertificateSpec {
                 key_type,
@@ -469,11 +675,18 @@ fn validate(
             },
         });
     }
+    if let Some(zone_name) = &zone_name {
+        check_hostnames_in_zone(zone_name, &valid_hostnames, errors);
+    }
 
     for wanted in &overrides.hostnames {
-        let w = wanted.trim_end_matches('.').to_ascii_lowercase();
-        if !domains.iter().any(|d| d.hostname == w) {
-            push(
+        if let Err(e) = names::check_hostname(wanted) {
+            add(errors, "--hostname", wanted, e);
+            continue;
+        }
+        if !domains.iter().any(|d| &d.hostname == wanted) {
+            add(
+                errors,
                 "--hostname",
                 wanted,
                 (
@@ -491,25 +704,22 @@ fn validate(
         }
     }
     if !overrides.hostnames.is_empty() {
-        let wanted: BTreeSet<String> = overrides
-            .hostnames
-            .iter()
-            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-            .collect();
-        domains.retain(|d| wanted.contains(&d.hostname));
+        domains.retain(|d| overrides.hostnames.contains(&d.hostname));
     }
 
     errors.extend(errors_extra);
-    if !errors.is_empty() {
-        return Err(ConfigErrors(errors));
-    }
-    Ok(Config {
-        zone,
+    Some(Config {
+        zone: zone?,
         ssl_mode,
         cloudflare_api_base,
         origin_ca_roots,
         region,
         profile,
+        sources: Sources {
+            region: region_from,
+            profile: profile_from,
+            cloudflare_api_base: api_base_from,
+        },
         retry: RetryPolicy {
             max_attempts,
             max_quota_waits,
@@ -519,6 +729,64 @@ fn validate(
         cognito,
         api,
     })
+}
+
+/// Hostnames against a valid zone name. When no hostname is in the zone, the zone is what is
+/// wrong (one problem on `cloudflare.zone`, not one hostname hint per domain); when the zone is
+/// a hostname itself, likewise.
+fn check_hostnames_in_zone(
+    zone: &str,
+    hostnames: &[(usize, String)],
+    errors: &mut Vec<ConfigError>,
+) {
+    if hostnames.is_empty() {
+        return;
+    }
+    let inside = |h: &str| h.ends_with(&format!(".{zone}"));
+    let zone_labels = zone.split('.').count();
+    if zone_labels >= 3 && hostnames.iter().any(|(_, h)| h == zone) {
+        let parent = zone.split_once('.').map_or(zone, |(_, p)| p);
+        errors.push(ConfigError::new(
+            "cloudflare.zone",
+            zone,
+            format!("is the hostname {zone} itself, not the zone that holds it"),
+            format!("set cloudflare.zone to the zone as the Cloudflare dashboard lists it (probably \"{parent}\"), and keep {zone} as the [[domain]] hostname"),
+        ));
+        return;
+    }
+    if !hostnames.iter().any(|(_, h)| inside(h) || h == zone) {
+        let first = &hostnames[0].1;
+        let labels: Vec<&str> = first.split('.').collect();
+        let guess = labels[labels.len().saturating_sub(2)..].join(".");
+        let all: Vec<&str> = hostnames.iter().map(|(_, h)| h.as_str()).collect();
+        errors.push(ConfigError::new(
+            "cloudflare.zone",
+            zone,
+            format!("holds none of the configured hostnames ({})", all.join(", ")),
+            format!("set cloudflare.zone to the zone that holds them (e.g. \"{guess}\") or its 32-hex zone id — or, if the zone is right, write the hostnames as names ending in .{zone}"),
+        ));
+        return;
+    }
+    for (i, hostname) in hostnames {
+        let field = format!("domain[{i}].hostname");
+        if hostname == zone {
+            errors.push(ConfigError::new(
+                field,
+                hostname,
+                format!("is the zone apex of {zone}"),
+                format!(
+                    "use a subdomain such as api.{zone}: the certificate and the API Gateway custom domain must name the exact hostname clients call (the guide's \"api.flacial.dev, not flacial.dev\")"
+                ),
+            ));
+        } else if !inside(hostname) {
+            errors.push(ConfigError::new(
+                field,
+                hostname,
+                format!("is not inside the zone {zone}"),
+                format!("use a name ending in .{zone}, or give it its own config for the zone that holds it"),
+            ));
+        }
+    }
 }
 
 impl Config {
@@ -563,36 +831,10 @@ impl Config {
     }
 }
 
-/// The Cloudflare token from the environment, checked for the mistakes that would otherwise
-/// surface as a confusing 400 from Cloudflare (a pasted newline, a "Bearer " prefix).
+/// The Cloudflare token from the process environment, checked for the mistakes that would
+/// otherwise surface as a confusing 400 from Cloudflare (a pasted newline, a "Bearer " prefix).
 pub fn cloudflare_token_from_env() -> Result<String, ConfigError> {
-    let fix = "create an API token (My Profile › API Tokens) with Zone › Zone › Read, Zone › DNS › Edit, Zone › SSL and Certificates › Edit and Zone › Zone Settings › Edit for the zone, then export CLOUDFLARE_API_TOKEN=<token>";
-    match std::env::var(TOKEN_ENV) {
-        Err(_) => Err(ConfigError::new(TOKEN_ENV, "(not set)", "is not set", fix)),
-        Ok(t) if t.trim().is_empty() => {
-            Err(ConfigError::new(TOKEN_ENV, "(empty)", "is empty", fix))
-        }
-        Ok(t) => {
-            let trimmed = t.trim();
-            if trimmed.to_ascii_lowercase().starts_with("bearer ") {
-                return Err(ConfigError::new(
-                    TOKEN_ENV,
-                    "Bearer …",
-                    "includes the \"Bearer \" prefix",
-                    "set only the token itself; flarelink adds the Authorization header",
-                ));
-            }
-            if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(ConfigError::new(
-                    TOKEN_ENV,
-                    "(redacted)",
-                    "contains whitespace",
-                    "copy the token again without spaces or line breaks",
-                ));
-            }
-            Ok(trimmed.to_string())
-        }
-    }
+    Environment::from_process().cloudflare_token()
 }
 
 #[cfg(test)]

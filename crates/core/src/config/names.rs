@@ -1,10 +1,40 @@
 //! Syntax checks for the names that reach the clouds. Each returns the problem and its fix, so the
 //! caller can attach the field name. Pure functions, no I/O.
+//!
+//! Nothing is silently rewritten: a hostname with capitals, a trailing dot or spaces around it
+//! is refused with the exact form to write, because the name flarelink would use (in the
+//! certificate, the custom domain, the CNAME) must be the one the user sees in the file.
 
-/// A DNS hostname as Cloudflare and API Gateway accept it: ASCII (punycode for IDNs), at most
-/// 253 characters, labels of 1–63 letters, digits and hyphens, not starting or ending with one.
+/// A DNS hostname as Cloudflare and API Gateway accept it, written exactly: lower-case ASCII
+/// (punycode for IDNs), no trailing dot, no spaces, at most 253 characters, labels of 1–63
+/// letters, digits and hyphens, not starting or ending with one.
 pub fn check_hostname(name: &str) -> Result<(), (String, String)> {
-    if name.is_empty() {
+    let canonical = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    if canonical != name && !canonical.is_empty() {
+        check_hostname_syntax(&canonical)?;
+        let mut what = Vec::new();
+        if name.trim() != name {
+            what.push("has spaces around it");
+        }
+        if name.trim().ends_with('.') {
+            what.push("ends with a dot");
+        }
+        if name.chars().any(|c| c.is_ascii_uppercase()) {
+            what.push("has capital letters");
+        }
+        return Err((
+            format!(
+                "{}; flarelink uses the name exactly as written and never rewrites it",
+                what.join(" and ")
+            ),
+            format!("write it exactly as \"{canonical}\""),
+        ));
+    }
+    check_hostname_syntax(name)
+}
+
+fn check_hostname_syntax(name: &str) -> Result<(), (String, String)> {
+    if name.trim().is_empty() {
         return Err((
             "is empty".into(),
             "give a hostname such as api.example.com".into(),
@@ -23,9 +53,17 @@ pub fn check_hostname(name: &str) -> Result<(), (String, String)> {
         ));
     }
     if name.contains("://") || name.contains('/') {
+        let bare = name
+            .split("://")
+            .last()
+            .unwrap_or(name)
+            .split(['/', ':'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         return Err((
             "looks like a URL".into(),
-            "give the bare hostname, e.g. api.example.com (no scheme, no path)".into(),
+            format!("give the bare hostname: \"{bare}\" (no scheme, no path)"),
         ));
     }
     if name.len() > 253 {
@@ -33,6 +71,14 @@ pub fn check_hostname(name: &str) -> Result<(), (String, String)> {
             format!("is {} characters long", name.len()),
             "a hostname has at most 253 characters".into(),
         ));
+    }
+    if let Some((_, port)) = name.rsplit_once(':') {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            return Err((
+                "has a port".into(),
+                "give the bare hostname; Cloudflare and API Gateway serve HTTPS on 443".into(),
+            ));
+        }
     }
     let labels: Vec<&str> = name.split('.').collect();
     if labels.len() < 2 {
@@ -73,12 +119,118 @@ pub fn check_hostname(name: &str) -> Result<(), (String, String)> {
     Ok(())
 }
 
+/// How `cloudflare.zone` was meant: a 32-hex zone id, or a zone name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ZoneForm {
+    Id,
+    Name,
+}
+
+/// `cloudflare.zone`, with advice about zones (not hostnames): its name (`example.com`) or its
+/// 32-character lower-case hex id. A string that is nearly an id (hex-ish, no dots) is told
+/// what is wrong with it as an id.
+pub fn check_zone(zone: &str) -> Result<ZoneForm, (String, String)> {
+    let id_fix = "copy the Zone ID from the zone's Overview page in the Cloudflare dashboard (32 characters 0-9 a-f), or give the zone's name, e.g. \"example.com\"";
+    if zone.trim().is_empty() {
+        return Err((
+            "is empty".into(),
+            "give the zone that holds your hostnames: its name (\"example.com\") or its 32-hex zone id".into(),
+        ));
+    }
+    if zone.len() == 32
+        && zone
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    {
+        return Ok(ZoneForm::Id);
+    }
+    let trimmed = zone.trim();
+    let hexish = trimmed.chars().filter(|c| c.is_ascii_hexdigit()).count();
+    if !trimmed.contains('.') && trimmed.len() >= 16 && hexish * 10 >= trimmed.len() * 8 {
+        let problem = if trimmed != zone {
+            "looks like a zone id with spaces around it".to_string()
+        } else if trimmed.len() == 32 && trimmed.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err((
+                "looks like a zone id in capitals".into(),
+                format!(
+                    "zone ids are lower case: write \"{}\"",
+                    trimmed.to_ascii_lowercase()
+                ),
+            ));
+        } else if trimmed.len() != 32 {
+            format!(
+                "looks like a zone id, but has {} characters (a zone id has exactly 32)",
+                trimmed.len()
+            )
+        } else {
+            let bad = trimmed
+                .chars()
+                .find(|c| !c.is_ascii_hexdigit())
+                .unwrap_or('?');
+            format!("looks like a zone id, but has the character {bad:?} (a zone id is hexadecimal: 0-9 a-f)")
+        };
+        return Err((problem, id_fix.into()));
+    }
+    if zone.contains("://") || zone.contains('/') {
+        let bare = zone
+            .split("://")
+            .last()
+            .unwrap_or(zone)
+            .split('/')
+            .next()
+            .unwrap_or("");
+        return Err((
+            "looks like a URL".into(),
+            format!(
+                "cloudflare.zone is the zone's name: write \"{}\"",
+                bare.to_ascii_lowercase()
+            ),
+        ));
+    }
+    if zone.contains('*') {
+        return Err((
+            "is a wildcard".into(),
+            "give the zone's name as it appears in the Cloudflare dashboard, e.g. \"example.com\""
+                .into(),
+        ));
+    }
+    if !trimmed.contains('.') {
+        return Err((
+            "is neither a zone name nor a zone id".into(),
+            "a zone name is a domain such as \"example.com\"; a zone id has 32 hexadecimal characters".into(),
+        ));
+    }
+    match check_hostname(zone) {
+        Ok(()) => Ok(ZoneForm::Name),
+        Err((problem, fix)) => Err((
+            format!("is not a valid zone name: it {problem}"),
+            if fix.starts_with("write it exactly") {
+                fix
+            } else {
+                format!("{fix} — the zone's name as the Cloudflare dashboard shows it, e.g. example.com")
+            },
+        )),
+    }
+}
+
 /// An AWS region code such as `us-east-1`, `us-gov-west-1` or `ap-southeast-2`.
 pub fn check_region(region: &str) -> Result<(), (String, String)> {
     let fix = || {
         "use a region code such as us-east-1 or eu-west-2 (not a name like \"N. Virginia\")"
             .to_string()
     };
+    if region.trim() != region && check_region(region.trim()).is_ok() {
+        return Err((
+            "has spaces around it".into(),
+            format!("write it exactly as \"{}\"", region.trim()),
+        ));
+    }
+    if region != region.to_ascii_lowercase() && check_region(&region.to_ascii_lowercase()).is_ok() {
+        return Err((
+            "has capital letters".into(),
+            format!("write it exactly as \"{}\"", region.to_ascii_lowercase()),
+        ));
+    }
     let parts: Vec<&str> = region.split('-').collect();
     let shape_ok = parts.len() >= 3
         && parts[0].len() == 2
@@ -148,6 +300,13 @@ pub fn normalize_base_path(value: Option<&str>) -> Result<Option<String>, (Strin
                 "remove the doubled slash".into(),
             ));
         }
+        if segment == "." || segment == ".." {
+            return Err((
+                format!("has a {segment:?} segment"),
+                "write the path itself, without '.' or '..' segments, e.g. \"v1\" or \"v1/pets\""
+                    .into(),
+            ));
+        }
         if let Some(bad) = segment.chars().find(|c| !is_base_path_char(*c)) {
             return Err((
                 format!("has the character {bad:?}"),
@@ -177,6 +336,10 @@ mod tests {
             "api-.example.com",
             "api_x.example.com",
             "äpi.example.com",
+            "API.example.com",
+            "api.example.com.",
+            " api.example.com",
+            "api.example.com:8443",
         ] {
             assert!(check_hostname(bad).is_err(), "{bad} should be rejected");
         }
@@ -187,6 +350,43 @@ mod tests {
             .unwrap_err()
             .0
             .contains("characters long"));
+    }
+
+    #[test]
+    fn exact_forms_are_named() {
+        let (problem, fix) = check_hostname(" API.Example.com. ").unwrap_err();
+        assert!(
+            problem.contains("capital") && problem.contains("dot"),
+            "{problem}"
+        );
+        assert_eq!(fix, "write it exactly as \"api.example.com\"");
+    }
+
+    #[test]
+    fn zones() {
+        assert_eq!(check_zone("example.com").unwrap(), ZoneForm::Name);
+        assert_eq!(
+            check_zone("0123456789abcdef0123456789abcdef").unwrap(),
+            ZoneForm::Id
+        );
+        assert!(check_zone("0123456789abcdef0123456789abcde")
+            .unwrap_err()
+            .0
+            .contains("31 characters"));
+        assert!(check_zone("0123456789abcdef0123456789abcdeg")
+            .unwrap_err()
+            .0
+            .contains("'g'"));
+        assert!(check_zone("0123456789ABCDEF0123456789ABCDEF")
+            .unwrap_err()
+            .0
+            .contains("capitals"));
+        assert!(check_zone("").unwrap_err().1.contains("zone"));
+        assert!(check_zone("example").unwrap_err().0.contains("zone"));
+        assert!(check_zone("https://example.com/")
+            .unwrap_err()
+            .1
+            .contains("\"example.com\""));
     }
 
     #[test]
@@ -207,6 +407,8 @@ mod tests {
             "N. Virginia",
             "us-east-1a",
             "",
+            " us-east-1",
+            "us-east-1\n",
         ] {
             assert!(check_region(bad).is_err(), "{bad}");
         }
@@ -229,6 +431,9 @@ mod tests {
         assert!(normalize_base_path(Some("v1//x")).is_err());
         assert!(normalize_base_path(Some("v 1")).is_err());
         assert!(normalize_base_path(Some("v1?x")).is_err());
+        assert!(normalize_base_path(Some("v1/../admin")).is_err());
+        assert!(normalize_base_path(Some("..")).is_err());
+        assert!(normalize_base_path(Some("./v1")).is_err());
     }
 
     #[test]

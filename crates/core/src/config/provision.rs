@@ -67,8 +67,17 @@ const METHODS: [&str; 8] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
 ];
 
-fn check_name(field: &str, value: &str, what: &str, errors: &mut Vec<ConfigError>) {
+pub(super) fn check_name(field: &str, value: &str, what: &str, errors: &mut Vec<ConfigError>) {
     let ok_char = |c: char| c.is_alphanumeric() || " +=,.@-_".contains(c);
+    if !value.trim().is_empty() && value.trim() != value && value.trim().chars().all(ok_char) {
+        errors.push(ConfigError::new(
+            field,
+            value,
+            "has spaces around it",
+            format!("write it exactly as \"{}\"", value.trim()),
+        ));
+        return;
+    }
     if value.trim().is_empty() || value.len() > 128 || !value.chars().all(ok_char) {
         errors.push(ConfigError::new(
             field,
@@ -158,15 +167,16 @@ pub fn check_route_path(path: &str) -> Result<(), (String, String)> {
 }
 
 pub(super) fn validate_cognito(s: &CognitoSection, errors: &mut Vec<ConfigError>) -> CognitoConfig {
-    check_name("cognito.user_pool", &s.user_pool, "user pool", errors);
-    check_name("cognito.app_client", &s.app_client, "app client", errors);
-    if let Err((problem, fix)) = check_domain_prefix(&s.domain_prefix) {
-        errors.push(ConfigError::new(
-            "cognito.domain_prefix",
-            &s.domain_prefix,
-            problem,
-            fix,
-        ));
+    if let Some(v) = &s.user_pool {
+        check_name("cognito.user_pool", v, "user pool", errors);
+    }
+    if let Some(v) = &s.app_client {
+        check_name("cognito.app_client", v, "app client", errors);
+    }
+    if let Some(v) = &s.domain_prefix {
+        if let Err((problem, fix)) = check_domain_prefix(v) {
+            errors.push(ConfigError::new("cognito.domain_prefix", v, problem, fix));
+        }
     }
     if s.callback_urls.is_empty() {
         errors.push(ConfigError::new(
@@ -206,9 +216,9 @@ pub(super) fn validate_cognito(s: &CognitoSection, errors: &mut Vec<ConfigError>
         ));
     }
     CognitoConfig {
-        user_pool: s.user_pool.clone(),
-        app_client: s.app_client.clone(),
-        domain_prefix: s.domain_prefix.clone(),
+        user_pool: s.user_pool.clone().unwrap_or_default(),
+        app_client: s.app_client.clone().unwrap_or_default(),
+        domain_prefix: s.domain_prefix.clone().unwrap_or_default(),
         callback_urls: s.callback_urls.clone(),
         logout_urls: s.logout_urls.clone(),
         allow_user_password_auth: s.allow_user_password_auth,
@@ -230,34 +240,54 @@ pub(super) fn validate_api(
     has_cognito: bool,
     errors: &mut Vec<ConfigError>,
 ) -> ApiConfig {
-    check_name("api.name", &s.name, "REST API", errors);
-    if let Err((problem, fix)) = super::names::check_stage(&s.stage) {
-        errors.push(ConfigError::new("api.stage", &s.stage, problem, fix));
+    if let Some(v) = &s.name {
+        check_name("api.name", v, "REST API", errors);
+    }
+    if let Some(v) = &s.stage {
+        if let Err((problem, fix)) = super::names::check_stage(v) {
+            errors.push(ConfigError::new("api.stage", v, problem, fix));
+        }
     }
     let mut routes = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (i, r) in s.routes.iter().enumerate() {
         let field = |f: &str| format!("api.route[{i}].{f}");
-        if let Err((problem, fix)) = check_route_path(&r.path) {
-            errors.push(ConfigError::new(field("path"), &r.path, problem, fix));
+        let path = r.path.clone().unwrap_or_default();
+        if let Some(p) = &r.path {
+            if let Err((problem, fix)) = check_route_path(p) {
+                errors.push(ConfigError::new(field("path"), p, problem, fix));
+            }
         }
-        let method = r.method.trim().to_ascii_uppercase();
-        if !METHODS.contains(&method.as_str()) {
-            errors.push(ConfigError::new(
-                field("method"),
-                &r.method,
-                "is not an HTTP method API Gateway accepts",
-                "use GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY",
-            ));
+        let method = r
+            .method
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_uppercase();
+        if let Some(m) = &r.method {
+            if !METHODS.contains(&method.as_str()) {
+                errors.push(ConfigError::new(
+                    field("method"),
+                    m,
+                    "is not an HTTP method API Gateway accepts",
+                    "use GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY",
+                ));
+            }
         }
-        match url::Url::parse(&r.upstream) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-            _ => errors.push(ConfigError::new(
-                field("upstream"),
-                &r.upstream,
-                "is not an http(s) URL",
-                format!("give the upstream URL, e.g. {DEFAULT_UPSTREAM}"),
-            )),
+        let upstream = r.upstream.clone().unwrap_or_default();
+        if let Some(u) = &r.upstream {
+            match url::Url::parse(u) {
+                Ok(url)
+                    if matches!(url.scheme(), "http" | "https")
+                        && url.host().is_some()
+                        && u.trim() == u => {}
+                _ => errors.push(ConfigError::new(
+                    field("upstream"),
+                    super::environment::shown_url(u),
+                    "is not an http(s) URL",
+                    format!("give the upstream URL, e.g. {DEFAULT_UPSTREAM}"),
+                )),
+            }
         }
         let auth = match r.auth.as_deref().unwrap_or("cognito") {
             "cognito" => RouteAuth::Cognito,
@@ -280,18 +310,18 @@ pub(super) fn validate_api(
                 "add [cognito], or set auth = \"none\"",
             ));
         }
-        if !seen.insert((r.path.clone(), method.clone())) {
+        if r.path.is_some() && r.method.is_some() && !seen.insert((path.clone(), method.clone())) {
             errors.push(ConfigError::new(
                 field("path"),
-                format!("{method} {}", r.path),
+                format!("{method} {path}"),
                 "is listed twice",
                 "list each method and path once",
             ));
         }
         routes.push(Route {
-            path: r.path.clone(),
+            path,
             method,
-            upstream: r.upstream.clone(),
+            upstream,
             auth,
         });
     }
@@ -307,8 +337,8 @@ pub(super) fn validate_api(
         }
     }
     ApiConfig {
-        name: s.name.clone(),
-        stage: s.stage.clone(),
+        name: s.name.clone().unwrap_or_default(),
+        stage: s.stage.clone().unwrap_or_default(),
         routes,
     }
 }

@@ -8,7 +8,7 @@ zone = "example.com"
 region = "us-east-1"
 
 [[domain]]
-hostname = "API.example.com."
+hostname = "api.example.com"
 rest_api = "ditto-api"
 stage = "prod"
 "#;
@@ -46,7 +46,7 @@ fn defaults_and_normalisation() {
 
 #[test]
 fn apex_hostname_is_the_guides_mistake() {
-    let text = GOOD.replace("API.example.com.", "example.com");
+    let text = GOOD.replace("api.example.com", "example.com");
     let errors = load(&text).unwrap_err();
     assert_eq!(errors.0.len(), 1);
     let e = &errors.0[0];
@@ -81,7 +81,7 @@ stage = "prod"
     for want in [
         "cloudflare.ssl_mode",
         "aws.region",
-        "domain[0].hostname",
+        "cloudflare.zone",
         "domain[0].rest_api",
         "domain[0].stage",
         "domain[0].base_path",
@@ -97,24 +97,28 @@ stage = "prod"
 fn unknown_keys_are_errors_not_silent_defaults() {
     let text = GOOD.replace("stage = \"prod\"", "stage = \"prod\"\nhostnme = \"x\"");
     let e = load(&text).unwrap_err();
-    assert!(e.0[0].problem.contains("hostnme"), "{}", e);
+    assert_eq!(e.0[0].field, "domain[0].hostnme", "{e}");
+    assert!(e.0[0].fix.contains("hostname"), "did you mean: {e}");
+    assert_eq!(e.0[0].line(), Some(12), "{e}");
 }
 
 #[test]
 fn secrets_have_no_place_in_the_file() {
     let text = GOOD.replace(
         "zone = \"example.com\"",
-        "zone = \"example.com\"\napi_token = \"abc\"",
+        "zone = \"example.com\"\napi_token = \"abc-sekrit\"",
     );
     let e = load(&text).unwrap_err();
-    assert!(e.0[0].problem.contains("api_token"), "{}", e);
+    assert_eq!(e.0[0].field, "cloudflare.api_token", "{e}");
+    assert!(e.0[0].fix.contains("CLOUDFLARE_API_TOKEN"), "{e}");
+    assert!(!e.to_string().contains("sekrit"), "{e}");
 }
 
 #[test]
 fn overrides_win_and_are_validated() {
     let o = Overrides {
         region: Some("eu-west-2".into()),
-        cloudflare_api_base: Some("http://127.0.0.1:9/client/v4".into()),
+        environment: Environment::from_pairs(&[(API_BASE_ENV, "http://127.0.0.1:9/client/v4")]),
         ..Default::default()
     };
     let c = Config::from_toml(GOOD, Path::new("."), &o).unwrap();
@@ -137,11 +141,19 @@ fn overrides_win_and_are_validated() {
 
 #[test]
 fn zone_id_is_recognised() {
-    let text = GOOD.replace("\"example.com\"", "\"0123456789abcdef0123456789ABCDEF\"");
+    let text = GOOD.replace("\"example.com\"", "\"0123456789abcdef0123456789abcdef\"");
     let c = load(&text).unwrap();
     assert_eq!(
         c.zone,
         ZoneRef::Id("0123456789abcdef0123456789abcdef".into())
+    );
+    // An id in capitals is refused with the form to write, never rewritten.
+    let text = GOOD.replace("\"example.com\"", "\"0123456789ABCDEF0123456789ABCDEF\"");
+    let e = load(&text).unwrap_err();
+    assert_eq!(e.0[0].field, "cloudflare.zone");
+    assert!(
+        e.0[0].fix.contains("0123456789abcdef0123456789abcdef"),
+        "{e}"
     );
 }
 
@@ -235,4 +247,155 @@ fn domains_are_required_only_where_used() {
     let c = load(&text).unwrap();
     assert!(c.require_domains().is_err());
     assert!(c.require_api().is_ok());
+}
+
+#[test]
+fn wrong_types_name_key_path_line_value_and_fix() {
+    let text = GOOD.replace(
+        "stage = \"prod\"\n",
+        "stage = \"prod\"\n[domain.certificate]\nvalidity_days = \"x\"\n",
+    );
+    let e = load(&text).unwrap_err();
+    assert_eq!(e.0.len(), 1, "{e}");
+    let p = &e.0[0];
+    assert_eq!(p.field, "domain[0].certificate.validity_days");
+    assert_eq!(p.value, "\"x\"");
+    assert_eq!((p.line(), p.column()), (Some(13), Some(17)), "{e}");
+    assert!(p.problem.contains("expected a whole number"), "{e}");
+    assert!(
+        e.to_string().contains(
+            "config.toml:13:17: domain[0].certificate.validity_days = \"x\": is a string"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn all_problems_of_reading_and_checking_come_together() {
+    let text = r#"
+[cloudflare]
+zone = "example.com"
+zonee = "x"
+ssl_mode = 3
+[aws]
+region = "mars"
+[retry]
+max_attempts = "5"
+[[domain]]
+hostname = "API.example.com"
+rest_api = "ditto-api"
+stage = "prod"
+base_path = "v1/../admin"
+colour = "blue"
+"#;
+    let f = fields(text);
+    for want in [
+        "cloudflare.zonee",
+        "cloudflare.ssl_mode",
+        "aws.region",
+        "retry.max_attempts",
+        "domain[0].hostname",
+        "domain[0].base_path",
+        "domain[0].colour",
+    ] {
+        assert!(f.iter().any(|x| x == want), "missing {want} in {f:?}");
+    }
+    let e = load(text).unwrap_err();
+    assert!(e.0.iter().all(|p| p.line().is_some()), "{e}");
+    let host =
+        e.0.iter()
+            .find(|p| p.field == "domain[0].hostname")
+            .unwrap();
+    assert_eq!(host.fix, "write it exactly as \"api.example.com\"");
+}
+
+#[test]
+fn other_formats_are_not_toml() {
+    for (text, kind) in [
+        (
+            "cloudflare:\n  zone: example.com\ndomain:\n  - hostname: api.example.com\n",
+            "YAML",
+        ),
+        ("{\"cloudflare\": {\"zone\": \"example.com\"}}", "JSON"),
+        (
+            "2026-01-01 10:00:00 INFO starting\n2026-01-01 10:00:01 ERROR failed\n",
+            "a log file",
+        ),
+    ] {
+        let e = load(text).unwrap_err();
+        assert_eq!(e.0.len(), 1, "{e}");
+        assert!(
+            e.0[0]
+                .problem
+                .contains(&format!("is not TOML (it looks like {kind})")),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn syntax_errors_have_line_column_and_key() {
+    let text = GOOD.replace("stage = \"prod\"", "stage = prod");
+    let e = load(&text).unwrap_err();
+    let p = &e.0[0];
+    assert_eq!(p.field, "domain[0].stage", "{e}");
+    assert_eq!(p.line(), Some(11), "{e}");
+    assert!(p.column().is_some());
+    assert!(p.fix.contains("quotes"), "{e}");
+}
+
+#[test]
+fn a_wrong_zone_is_a_zone_problem() {
+    let e = load(&GOOD.replace("zone = \"example.com\"", "zone = \"example.org\"")).unwrap_err();
+    assert_eq!(e.0.len(), 1, "{e}");
+    assert_eq!(e.0[0].field, "cloudflare.zone");
+    assert!(e.0[0].fix.contains("example.com"), "{e}");
+    let e = load(&GOOD.replace("zone = \"example.com\"", "zone = \"\"")).unwrap_err();
+    assert_eq!(e.0.len(), 1, "{e}");
+    assert_eq!(e.0[0].field, "cloudflare.zone");
+    assert!(!e.0[0].fix.contains("ending in"), "{e}");
+    let e = load(&GOOD.replace(
+        "zone = \"example.com\"",
+        "zone = \"023e105f4ecef8ad9ca31a8372d0c35\"",
+    ))
+    .unwrap_err();
+    assert!(e.0[0].problem.contains("zone id"), "{e}");
+}
+
+#[test]
+fn the_environment_is_checked_with_the_file() {
+    let o = Overrides {
+        environment: Environment::from_pairs(&[
+            ("AWS_REGION", "us-east-1 "),
+            ("AWS_ENDPOINT_URL", "not a url"),
+        ]),
+        ..Default::default()
+    };
+    let text = GOOD.replace("[aws]\nregion = \"us-east-1\"\n", "");
+    let e = Config::from_toml(&text, Path::new("."), &o).unwrap_err();
+    let f: Vec<&str> = e.0.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(f, ["AWS_REGION", "AWS_ENDPOINT_URL"], "{e}");
+    let o = Overrides {
+        environment: Environment::from_pairs(&[("AWS_DEFAULT_REGION", "eu-west-1")]),
+        ..Default::default()
+    };
+    let c = Config::from_toml(&text, Path::new("."), &o).unwrap();
+    assert_eq!(c.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(c.sources.region, Some("AWS_DEFAULT_REGION"));
+}
+
+#[test]
+fn a_single_domain_table_is_told_to_use_two_brackets() {
+    let text = GOOD.replace("[[domain]]", "[domain]");
+    let e = load(&text).unwrap_err();
+    assert_eq!(e.0[0].field, "domain", "{e}");
+    assert!(e.0[0].fix.contains("[[domain]]"), "{e}");
+}
+
+#[test]
+fn a_key_in_the_wrong_section_is_told_where_it_belongs() {
+    let text = GOOD.replace("[aws]\nregion", "[aws]\nzone = \"example.com\"\nregion");
+    let e = load(&text).unwrap_err();
+    assert_eq!(e.0[0].field, "aws.zone", "{e}");
+    assert!(e.0[0].fix.contains("[cloudflare]"), "{e}");
 }
