@@ -6,6 +6,7 @@ mod harness;
 mod bad_input;
 mod conflicts;
 mod crash_recovery;
+mod dataplane;
 mod link;
 mod provision;
 mod resilience;
