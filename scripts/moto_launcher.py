@@ -179,6 +179,37 @@ def patch_multi_level_base_paths() -> None:
 
     APIGatewayBackend.create_base_path_mapping = create_base_path_mapping
 
+    # Get/Update/DeleteBasePathMapping name such a mapping in the URL (`v1%2Fpets`, decoded to
+    # `v1/pets` before moto routes it): let the last URL parameter hold slashes.
+    from moto.apigateway import urls
+    from moto.apigateway.responses import APIGatewayResponse
+
+    single = "{0}/domainnames/(?P<domain_name>[^/]+)/basepathmappings/(?P<base_path_mapping>[^/]+)$"
+    if single in urls.url_paths:
+        handler = urls.url_paths.pop(single)
+        urls.url_paths[single.replace("[^/]+)$", ".+)$")] = handler
+
+    def whole_base_path(self):
+        return urllib.parse.unquote("/".join(self.path.split("?")[0].split("/")[4:]))
+
+    def get_one(self):
+        mapping = self.backend.get_base_path_mapping(self.path.split("/")[2], whole_base_path(self))
+        return json.dumps(mapping.to_json())
+
+    def delete_one(self):
+        self.backend.delete_base_path_mapping(self.path.split("/")[2], whole_base_path(self))
+        return 202, {"status": 202}, ""
+
+    def update_one(self):
+        mapping = self.backend.update_base_path_mapping(
+            self.path.split("/")[2], whole_base_path(self), self._get_param("patchOperations")
+        )
+        return json.dumps(mapping.to_json())
+
+    APIGatewayResponse.get_base_path_mapping = get_one
+    APIGatewayResponse.delete_base_path_mapping = delete_one
+    APIGatewayResponse.update_base_path_mapping = update_one
+
 
 def patch_srp_secret_block() -> None:
     import base64

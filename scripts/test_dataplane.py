@@ -314,6 +314,19 @@ class DataPlaneTest(unittest.TestCase):
             else:
                 self.assertEqual((status, json.loads(body)["path"]), (200, upstream_path), path)
 
+    def test_multi_level_base_paths_as_aws_allows_them(self):
+        got = self.s.apigw.get_base_path_mapping(domainName=DOMAIN, basePath="v1/deep")
+        self.assertEqual((got["basePath"], got["restApiId"]), ("v1/deep", self.api_deep["id"]))
+        # Only regional TLS 1.2 domains take them (AWS); moto's own refusal otherwise.
+        self.s.apigw.create_domain_name(
+            domainName="old.dp.example", regionalCertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x",
+            endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_0",
+        )
+        with self.assertRaises(self.s.apigw.exceptions.BadRequestException):
+            self.s.apigw.create_base_path_mapping(
+                domainName="old.dp.example", restApiId=self.api["id"], stage="prod", basePath="a/b"
+            )
+
     def test_unknown_host_gets_the_execute_api_certificate_and_forbidden(self):
         # A name API Gateway does not know: it presents *.execute-api (hostname check must fail).
         with self.assertRaises(ssl.SSLCertVerificationError):
