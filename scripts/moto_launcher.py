@@ -12,7 +12,8 @@ stand-in), and the line gains `"dataplane": {"https", "admin", "ca_file"}` and
 to loopback addresses, see scripts/originmap.py), `--ca-out PATH` (the local CA's certificate,
 public, for `curl --cacert` to the default endpoint), `--region R` (whose execute-api
 certificate unknown names get; default us-east-1). It runs in moto's process because an
-imported certificate's private key and a deployment's snapshot exist only in moto's memory.
+imported certificate's private key exists only in moto's memory, and so does the snapshot of the
+API that the data plane records at every CreateDeployment (moto keeps none; AWS serves one).
 
 Six deliberate departures from stock moto, each to make it answer as AWS does:
   * GetBasePathMapping(s) on a domain that never had a mapping raises KeyError inside moto
