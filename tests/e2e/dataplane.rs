@@ -393,4 +393,16 @@ emit({})
     let d = diagnosis(&out, 0);
     assert_eq!(d["kind"], "cloudflare_origin_error", "{}", out.stdout);
     assert!(d["summary"].as_str().unwrap().contains("526"), "{d}");
+
+    // Two private keys were imported into ACM and served: none reached the stand-ins' files
+    // (logs, certificates, origin map).
+    for entry in std::fs::read_dir(env.s.dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+        assert!(
+            !text.contains("PRIVATE KEY"),
+            "{} holds a private key",
+            path.display()
+        );
+    }
 }
