@@ -357,6 +357,7 @@ fn ssl_modes_through_the_edge() {
             .contains(&flexible.status.to_string()),
         "{d}"
     );
+    assert!(d["fix"].as_str().unwrap().contains("Flexible"), "{d}");
 
     // Full (strict) again, but the domain now serves a self-signed certificate: 526.
     env.cloudflare(
