@@ -4,7 +4,18 @@ Prints one JSON line, {"endpoint": "http://127.0.0.1:PORT"}, once the server lis
 serves until its standard input closes (so it never outlives the process that started it) or
 it receives SIGTERM/SIGINT.
 
-Five deliberate departures from stock moto, each to make it answer as AWS does:
+With `--dataplane` it also serves, in this same process, the API Gateway data plane
+(scripts/dataplane.py: TLS by SNI with the imported ACM certificates, routing, the Cognito
+authorizer, HTTP_PROXY integrations) and the local upstream (scripts/upstream.py, PokeAPI's
+stand-in), and the line gains `"dataplane": {"https", "admin", "ca_file"}` and
+`"upstream": {"https", "http", "names"}`. Options: `--origin-map PATH` (the shared map of names
+to loopback addresses, see scripts/originmap.py), `--ca-out PATH` (the local CA's certificate,
+public, for `curl --cacert` to the default endpoint), `--region R` (whose execute-api
+certificate unknown names get; default us-east-1). It runs in moto's process because an
+imported certificate's private key exists only in moto's memory, and so does the snapshot of the
+API that the data plane records at every CreateDeployment (moto keeps none; AWS serves one).
+
+Six deliberate departures from stock moto, each to make it answer as AWS does:
   * GetBasePathMapping(s) on a domain that never had a mapping raises KeyError inside moto
     (HTTP 500); AWS answers NotFound / an empty list. The mappings table becomes a defaultdict
     so flarelink's own NotFound handling is what gets exercised.
@@ -15,6 +26,8 @@ Five deliberate departures from stock moto, each to make it answer as AWS does:
     `/authorizerId`, `/authorizationScopes`, `/apiKeyRequired`), and UpdateAuthorizer's
     `add`/`remove /providerARNs` (moto raises "not implemented"), so switching a route's auth or
     an authorizer's user pool in place can be proved.
+  * Multi-level base paths (`v1/pets`), which AWS allows on regional TLS 1.2 domains and moto
+    refuses outright.
   * USER_SRP_AUTH's SECRET_BLOCK is base64 on AWS (clients sign its decoded bytes); moto sends
     a bare UUID. It is sent base64-encoded and accepted back in that form. moto still does not
     check the SRP signature — flarelink's SRP is proved against pycognito in its own tests.
@@ -138,6 +151,67 @@ def patch_method_and_authorizer_updates() -> None:
     Authorizer.apply_operations = apply_operations
 
 
+def patch_multi_level_base_paths() -> None:
+    """AWS allows multi-level base paths (`v1/pets`) on regional domains with TLS 1.2; moto
+    refuses any slash. Such a mapping is created as AWS would; the rest of moto's checks stay."""
+    from moto.apigateway.exceptions import InvalidBasePathException
+    from moto.apigateway.models import APIGatewayBackend, BasePathMapping
+
+    original = APIGatewayBackend.create_base_path_mapping
+
+    def create_base_path_mapping(self, domain_name, rest_api_id, base_path, stage):
+        domain = self.domain_names.get(domain_name)
+        if not base_path or "/" not in base_path or domain is None:
+            return original(self, domain_name, rest_api_id, base_path, stage)
+        types = (domain.endpoint_configuration or {}).get("types") or []
+        if "REGIONAL" not in types or domain.security_policy != "TLS_1_2":
+            raise InvalidBasePathException()
+        # Validate everything else with moto's own checks, on a slash-free stand-in path.
+        probe = base_path.replace("/", "-") + "-flarelink-probe"
+        original(self, domain_name, rest_api_id, probe, stage)
+        del self.base_path_mappings[domain_name][probe]
+        if base_path in self.base_path_mappings[domain_name]:
+            from moto.apigateway.exceptions import BasePathConflictException
+
+            raise BasePathConflictException()
+        mapping = BasePathMapping(domain_name=domain_name, rest_api_id=rest_api_id, basePath=base_path, stage=stage)
+        self.base_path_mappings[domain_name][base_path] = mapping
+        return mapping
+
+    APIGatewayBackend.create_base_path_mapping = create_base_path_mapping
+
+    # Get/Update/DeleteBasePathMapping name such a mapping in the URL (`v1%2Fpets`, decoded to
+    # `v1/pets` before moto routes it): let the last URL parameter hold slashes.
+    from moto.apigateway import urls
+    from moto.apigateway.responses import APIGatewayResponse
+
+    single = "{0}/domainnames/(?P<domain_name>[^/]+)/basepathmappings/(?P<base_path_mapping>[^/]+)$"
+    if single in urls.url_paths:
+        handler = urls.url_paths.pop(single)
+        urls.url_paths[single.replace("[^/]+)$", ".+)$")] = handler
+
+    def whole_base_path(self):
+        return urllib.parse.unquote("/".join(self.path.split("?")[0].split("/")[4:]))
+
+    def get_one(self):
+        mapping = self.backend.get_base_path_mapping(self.path.split("/")[2], whole_base_path(self))
+        return json.dumps(mapping.to_json())
+
+    def delete_one(self):
+        self.backend.delete_base_path_mapping(self.path.split("/")[2], whole_base_path(self))
+        return 202, {"status": 202}, ""
+
+    def update_one(self):
+        mapping = self.backend.update_base_path_mapping(
+            self.path.split("/")[2], whole_base_path(self), self._get_param("patchOperations")
+        )
+        return json.dumps(mapping.to_json())
+
+    APIGatewayResponse.get_base_path_mapping = get_one
+    APIGatewayResponse.delete_base_path_mapping = delete_one
+    APIGatewayResponse.update_base_path_mapping = update_one
+
+
 def patch_srp_secret_block() -> None:
     import base64
 
@@ -201,10 +275,40 @@ def patch_domain_quota(window_seconds: float) -> None:
     throttled("delete_domain_name")
 
 
+def parse_args():
+    import argparse
+
+    parser = argparse.ArgumentParser(description="moto for flarelink's tests, demo and stand-ins")
+    parser.add_argument("--dataplane", action="store_true", help="also serve the API Gateway data plane and the upstream")
+    parser.add_argument("--origin-map", help="the shared origin map (JSON) for upstream names")
+    parser.add_argument("--ca-out", help="write the local CA certificate (PEM) here")
+    parser.add_argument("--region", default="us-east-1", help="region of the execute-api certificate for unknown names")
+    return parser.parse_args()
+
+
+def start_dataplane(args) -> dict:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import dataplane
+    import upstream
+    from localtls import LocalCA
+    from originmap import OriginMap
+
+    dataplane.patch_deployment_snapshots()
+    ca = LocalCA()
+    if args.ca_out:
+        with open(args.ca_out, "wb") as f:
+            f.write(ca.cert_pem)
+    _plane, addresses = dataplane.start(ca, OriginMap(args.origin_map), args.region)
+    addresses["ca_file"] = args.ca_out
+    return {"dataplane": addresses, "upstream": upstream.start(ca)}
+
+
 def main() -> None:
+    args = parse_args()
     patch_base_path_mappings()
     patch_update_domain_name()
     patch_method_and_authorizer_updates()
+    patch_multi_level_base_paths()
     patch_srp_secret_block()
     quota = os.environ.get("FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS")
     if quota:
@@ -216,7 +320,10 @@ def main() -> None:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    print(json.dumps({"endpoint": f"http://{host}:{port}"}), flush=True)
+    line = {"endpoint": f"http://{host}:{port}"}
+    if args.dataplane:
+        line.update(start_dataplane(args))
+    print(json.dumps(line), flush=True)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -8,6 +8,7 @@ mod chaos;
 mod conflicts;
 mod corpus;
 mod crash_recovery;
+mod dataplane;
 mod link;
 mod mutations;
 mod provision;

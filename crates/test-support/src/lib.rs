@@ -17,6 +17,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub mod standins;
+
 /// How long moto may take to print its endpoint line (importing moto is slow on a cold disk).
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// How much of the launcher's stderr to keep for diagnostics (moto logs every request there).

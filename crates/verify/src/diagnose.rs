@@ -290,7 +290,9 @@ fn cloudflare_error(status: u16, e: &Expectation) -> Diagnosis {
         ),
         521 => (
             "Cloudflare 521: API Gateway refused Cloudflare's connection".to_owned(),
-            format!("check {host}'s CNAME points at the custom domain's regional name (d-….execute-api.<region>.amazonaws.com): `flarelink dns-record`"),
+            // Seen on the local edge: under Off/Flexible Cloudflare connects to port 80, which
+            // API Gateway does not serve, so the mode is as likely a cause as the CNAME.
+            format!("check the zone's SSL/TLS mode is Full or Full (strict) (`flarelink ssl-mode`): under Off or Flexible Cloudflare connects to port 80, which API Gateway does not serve; and check {host}'s CNAME points at the custom domain's regional name (d-….execute-api.<region>.amazonaws.com): `flarelink dns-record`"),
         ),
         522 => (
             "Cloudflare 522: the connection to API Gateway timed out".to_owned(),
