@@ -7,6 +7,7 @@ mod bad_input;
 mod chaos;
 mod conflicts;
 mod crash_recovery;
+mod golden;
 mod link;
 mod provision;
 mod resilience;
