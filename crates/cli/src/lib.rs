@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use flarelink_core::config::{Config, ConfigError, ConfigErrors, Overrides, API_BASE_ENV};
-use flarelink_core::plan::RunReport;
+use flarelink_core::RunReport;
 
 pub use args::{Cli, Command, OutputFormat};
 

@@ -1,6 +1,6 @@
 //! Rendering a run for people (lines and a summary) and for scripts (one JSON document).
 
-use flarelink_core::plan::{Action, RunReport, StepReport};
+use flarelink_core::report::{Action, RunReport, StepReport};
 use serde_json::json;
 
 /// What a step is about: its hostname, "(zone)" for the zone-wide SSL mode, nothing for
@@ -129,7 +129,7 @@ pub fn json_error(
 
 #[cfg(test)]
 mod tests {
-    use flarelink_core::plan::{Action, DomainSummary, RunReport, StepReport};
+    use flarelink_core::report::{Action, DomainSummary, RunReport, StepReport};
     use flarelink_core::StepId;
 
     use super::*;
