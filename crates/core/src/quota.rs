@@ -91,7 +91,7 @@ mod tests {
             }
         };
         futures::join!(call("a"), call("b"), call("c"));
-        let heard = heard.0.lock().unwrap();
+        let heard = heard.0.lock().unwrap().clone();
         assert_eq!(heard.len(), 2, "{heard:?}");
         assert!(
             heard.iter().all(|l| l.contains("domain quota")),
