@@ -9,6 +9,7 @@ mod conflicts;
 mod corpus;
 mod crash_recovery;
 mod dataplane;
+mod golden;
 mod link;
 mod mutations;
 mod provision;

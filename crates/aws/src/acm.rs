@@ -8,7 +8,7 @@ use aws_sdk_acm::Client;
 
 use crate::errors::from_sdk;
 use crate::types::to_utc;
-use crate::{Certificate, Error, ErrorKind, SecretPem};
+use crate::{Certificate, CertificateSummary, Error, ErrorKind, SecretPem};
 
 /// Every key algorithm ACM knows: ListCertificates returns only RSA_1024/RSA_2048
 /// certificates unless asked for the others.
@@ -39,6 +39,30 @@ pub(crate) async fn list_certificate_arns(client: &Client) -> Result<Vec<String>
         );
     }
     Ok(arns)
+}
+
+pub(crate) async fn list_certificates(client: &Client) -> Result<Vec<CertificateSummary>, Error> {
+    let mut pages = client
+        .list_certificates()
+        .includes(
+            Filters::builder()
+                .set_key_types(Some(all_key_types()))
+                .build(),
+        )
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| from_sdk("ListCertificates", e))?;
+        out.extend(page.certificate_summary_list().iter().filter_map(|c| {
+            Some(CertificateSummary {
+                arn: c.certificate_arn()?.to_owned(),
+                domain_name: c.domain_name().map(str::to_owned),
+                subject_alternative_names: c.subject_alternative_name_summaries().to_vec(),
+            })
+        }));
+    }
+    Ok(out)
 }
 
 pub(crate) async fn describe_certificate(

@@ -144,6 +144,12 @@ impl Acm {
         acm::list_certificate_arns(&self.client).await
     }
 
+    /// Every certificate in the region with the names ListCertificates reports (all pages, all
+    /// key types), so a caller can describe only the certificates that can matter to it.
+    pub async fn list_certificates(&self) -> Result<Vec<CertificateSummary>, Error> {
+        acm::list_certificates(&self.client).await
+    }
+
     /// DescribeCertificate; `None` when ACM does not know the ARN.
     pub async fn describe_certificate(&self, arn: &str) -> Result<Option<Certificate>, Error> {
         acm::describe_certificate(&self.client, arn).await

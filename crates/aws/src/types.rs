@@ -60,6 +60,16 @@ impl From<String> for Secret {
     }
 }
 
+/// An ACM certificate as ListCertificates tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateSummary {
+    pub arn: String,
+    pub domain_name: Option<String>,
+    /// The subject alternative names ListCertificates reports (AWS lists up to 100 per
+    /// certificate; empty when the answer carries none, e.g. moto's).
+    pub subject_alternative_names: Vec<String>,
+}
+
 /// An ACM certificate as DescribeCertificate tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificate {

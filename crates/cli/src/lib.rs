@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use flarelink_core::config::{Config, ConfigError, ConfigErrors, Environment, Overrides};
-use flarelink_core::plan::RunReport;
+use flarelink_core::RunReport;
 
 pub use args::{Cli, Command, OutputFormat};
 

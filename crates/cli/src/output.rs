@@ -1,6 +1,6 @@
 //! Rendering a run for people (lines and a summary) and for scripts (one JSON document).
 
-use flarelink_core::plan::{Action, RunReport, StepReport};
+use flarelink_core::report::{Action, RunReport, StepReport};
 use serde_json::json;
 
 /// What a step is about: its hostname, "(zone)" for the zone-wide SSL mode, nothing for
@@ -125,4 +125,141 @@ pub fn json_error(
         error["problems"] = p;
     }
     serde_json::to_string_pretty(&json!({ "ok": false, "error": error })).expect("errors serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use flarelink_core::report::{Action, DomainSummary, RunReport, StepReport};
+    use flarelink_core::StepId;
+
+    use super::*;
+
+    fn report(dry_run: bool, steps: Vec<StepReport>) -> RunReport {
+        let mut r = RunReport::new("link-domain", dry_run);
+        r.steps = steps;
+        r
+    }
+
+    fn step(id: StepId, host: Option<&str>, action: Action) -> StepReport {
+        StepReport::new(id, host, action, "what")
+    }
+
+    #[test]
+    fn a_step_line_has_number_name_subject_action_summary_then_indented_details() {
+        let r = StepReport::new(
+            StepId::DnsRecord,
+            Some("api.example.com"),
+            Action::Change,
+            "update CNAME",
+        )
+        .detail("before: CNAME api.example.com → old.example.net");
+        assert_eq!(
+            step_line(&r),
+            "[5/6] dns-record       api.example.com    change  update CNAME\n        before: CNAME api.example.com → old.example.net"
+        );
+    }
+
+    #[test]
+    fn the_zone_wide_step_names_the_zone_and_provision_steps_name_nothing() {
+        let ssl = step_line(&step(StepId::SslMode, None, Action::Exists));
+        assert!(ssl.starts_with("[6/6] ssl-mode         (zone)  "), "{ssl}");
+        let pool = step_line(&step(StepId::UserPool, None, Action::Create));
+        assert!(pool.starts_with("[1/7] user-pool        "), "{pool}");
+        assert!(!pool.contains("(zone)"), "{pool}");
+    }
+
+    #[test]
+    fn the_closing_line_counts_changes_and_says_whether_anything_was_changed() {
+        let two = vec![
+            step(StepId::OriginCert, Some("h"), Action::Create),
+            step(StepId::AcmImport, Some("h"), Action::Exists),
+            step(StepId::SslMode, None, Action::Change),
+        ];
+        let done = human_summary(&report(false, two.clone()));
+        assert!(
+            done.ends_with("\nDone: 2 step(s) changed something.\n"),
+            "{done}"
+        );
+        let dry = human_summary(&report(true, two));
+        assert!(
+            dry.ends_with("\nDry run: 2 step(s) would change something; nothing was changed.\n"),
+            "{dry}"
+        );
+        let nothing = vec![step(StepId::OriginCert, Some("h"), Action::Exists)];
+        assert!(human_summary(&report(false, nothing.clone()))
+            .ends_with("Done: everything was already in place; nothing changed.\n"));
+        assert!(human_summary(&report(true, nothing))
+            .ends_with("Dry run: everything is in place; a real run would change nothing.\n"));
+        let unknown = vec![step(StepId::OriginCert, Some("h"), Action::Unknown)];
+        assert!(human_summary(&report(true, unknown)).ends_with("Dry run: nothing was changed.\n"));
+    }
+
+    #[test]
+    fn the_summary_lists_each_hostname_unchecked_reasons_warnings_and_the_previous_ssl_mode() {
+        let mut r = report(false, Vec::new());
+        r.domains.push(DomainSummary {
+            hostname: "api.example.com".into(),
+            regional_domain_name: Some("d-1.execute-api.us-east-1.amazonaws.com".into()),
+            certificate_arn: None,
+            cloudflare_certificate_id: Some("42".into()),
+            rest_api_id: Some("abc".into()),
+            stage: "prod".into(),
+            base_path: "(none)".into(),
+        });
+        r.unchecked.push("Cloudflare: no token".into());
+        r.warnings.push("imported without a chain".into());
+        r.zone.name = Some("example.com".into());
+        r.zone.ssl_mode_before = Some("flexible".into());
+        r.zone.ssl_mode = Some("full".into());
+        let text = human_summary(&r);
+        for line in [
+            "Could not check live state, so this is the static plan:\n  - Cloudflare: no token\n",
+            "\nwarning: imported without a chain\n",
+            "  hostname               api.example.com\n",
+            "  regional domain name   d-1.execute-api.us-east-1.amazonaws.com\n",
+            "  certificate ARN        -\n",
+            "  Cloudflare cert id     42\n",
+            "  API mapping            (none) → abc stage prod\n",
+            "  SSL/TLS mode           full, was flexible (zone-wide for example.com)\n",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from\n{text}");
+        }
+        r.zone.ssl_mode_before = Some("full".into());
+        assert!(human_summary(&r)
+            .contains("  SSL/TLS mode           full (zone-wide for example.com)\n"));
+    }
+
+    #[test]
+    fn json_documents_are_ok_with_the_report_or_not_ok_with_the_error() {
+        let doc: serde_json::Value =
+            serde_json::from_str(&json_report(&report(true, Vec::new()))).unwrap();
+        assert_eq!(doc["ok"], true);
+        assert_eq!(doc["report"]["command"], "link-domain");
+        assert_eq!(doc["report"]["dry_run"], true);
+        assert!(
+            doc["report"].get("warnings").is_none(),
+            "empty lists are left out"
+        );
+
+        let err: serde_json::Value = serde_json::from_str(&json_error(
+            "conflict",
+            "refused",
+            Some("pass --force"),
+            None,
+        ))
+        .unwrap();
+        assert_eq!(
+            err,
+            serde_json::json!({"ok": false, "error": {"kind": "conflict", "message": "refused", "hint": "pass --force"}})
+        );
+        let bare: serde_json::Value = serde_json::from_str(&json_error(
+            "config",
+            "bad",
+            None,
+            Some(serde_json::json!([1])),
+        ))
+        .unwrap();
+        assert_eq!(bare["error"]["problems"], serde_json::json!([1]));
+        assert!(bare["error"].get("hint").is_none());
+    }
 }

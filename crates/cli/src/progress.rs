@@ -1,11 +1,16 @@
 //! Progress on stderr: an indicatif spinner on a terminal, plain lines otherwise (CI logs,
 //! pipes). Step results go to stdout in human mode; JSON mode prints nothing here.
+//!
+//! When several hostnames settle side by side, each hostname's lines are held until its last
+//! step has settled and then printed together, so a hostname reads as one block; zone-wide and
+//! provisioning lines print as they settle.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use flarelink_core::plan::{Progress, StepId, StepReport};
+use flarelink_core::report::{Progress, StepId, StepReport};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::output::step_line;
@@ -14,7 +19,15 @@ pub struct Ui {
     bar: Option<ProgressBar>,
     /// Human mode prints a line per settled step; JSON mode stays silent.
     human: bool,
-    lock: Mutex<()>,
+    lines: Mutex<Lines>,
+}
+
+/// Settled lines not yet printed.
+#[derive(Default)]
+struct Lines {
+    /// Hold each hostname's lines until it settles (several hostnames run at once).
+    grouped: bool,
+    held: BTreeMap<String, Vec<String>>,
 }
 
 impl Ui {
@@ -31,7 +44,7 @@ impl Ui {
         Ui {
             bar,
             human,
-            lock: Mutex::new(()),
+            lines: Mutex::new(Lines::default()),
         }
     }
 
@@ -51,13 +64,29 @@ impl Ui {
         match &self.bar {
             Some(bar) => bar.set_message(line),
             None => {
-                let _guard = self.lock.lock();
+                let _guard = self.lines.lock();
                 eprintln!("{line}");
             }
         }
     }
 
+    /// Prints settled lines (stdout, above the spinner on a terminal). The caller holds the lock.
+    fn print(&self, lines: &[String]) {
+        for line in lines {
+            match &self.bar {
+                Some(bar) => bar.println(line),
+                None => println!("{line}"),
+            }
+        }
+    }
+
+    /// Prints what is still held (a run that stopped on an error) and clears the spinner.
     pub fn finish(&self) {
+        if let Ok(mut lines) = self.lines.lock() {
+            for (_, held) in std::mem::take(&mut lines.held) {
+                self.print(&held);
+            }
+        }
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -99,10 +128,26 @@ impl Progress for Ui {
             return;
         }
         let line = step_line(report);
-        let _guard = self.lock.lock();
-        match &self.bar {
-            Some(bar) => bar.println(line),
-            None => println!("{line}"),
+        let Ok(mut lines) = self.lines.lock() else {
+            return;
+        };
+        match (&report.hostname, lines.grouped) {
+            (Some(h), true) => lines.held.entry(h.clone()).or_default().push(line),
+            _ => self.print(&[line]),
+        }
+    }
+
+    fn hostnames(&self, hostnames: &[String]) {
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.grouped = hostnames.len() > 1;
+        }
+    }
+
+    fn hostname_settled(&self, hostname: &str) {
+        if let Ok(mut lines) = self.lines.lock() {
+            if let Some(held) = lines.held.remove(hostname) {
+                self.print(&held);
+            }
         }
     }
 }

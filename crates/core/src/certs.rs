@@ -6,8 +6,24 @@ use chrono::{DateTime, TimeZone, Utc};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, SanType};
 use x509_parser::prelude::*;
 
-use crate::config::KeyType;
 use crate::ownership::{CSR_MARKER_OU, CSR_REGION_PREFIX};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+/// The private key's type (`[domain.certificate].key_type`).
+pub enum KeyType {
+    Rsa2048,
+    EcdsaP256,
+}
+
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::Rsa2048 => "rsa2048",
+            KeyType::EcdsaP256 => "ecdsa-p256",
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {

@@ -1,6 +1,6 @@
 use crate::certs::CertError;
 use crate::config::ConfigErrors;
-use crate::plan::StepId;
+use crate::report::StepId;
 
 /// Why a run stopped. `exit_code` maps it to the CLI's contract: 2 bad input, 1 a cloud refused
 /// or failed (or flarelink refused to touch what is not its own).

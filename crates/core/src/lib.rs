@@ -1,5 +1,7 @@
-//! flarelink's core: configuration, the plan, and the six steps of putting an API Gateway REST
-//! API behind Cloudflare. It speaks to the clouds only through the typed clients of
+//! flarelink's core: configuration, the steps of putting an API Gateway REST API behind
+//! Cloudflare (`steps`, one module per step) and of the guide's API and Cognito setup
+//! (`provision`, likewise), the commands that order them (`link`, `unlink`, `provision`), and
+//! their reports. It speaks to the clouds only through the typed clients of
 //! `flarelink-cloudflare` and `flarelink-aws`; it knows nothing of HTTP.
 
 pub mod certs;
@@ -7,14 +9,17 @@ pub mod config;
 pub mod error;
 pub mod link;
 pub mod ownership;
-pub mod plan;
 pub mod provision;
+pub mod quota;
+pub mod report;
 pub mod resolve;
+pub mod run;
 pub mod session;
+pub mod settle;
 pub mod steps;
 pub mod unlink;
 pub mod write_once;
 
 pub use error::Error;
-pub use link::{Clouds, RunOptions, Selection};
-pub use plan::{Action, Progress, RunReport, StepId, StepReport};
+pub use report::{Action, Progress, RunReport, StepId, StepReport};
+pub use run::{Clouds, RunOptions, Selection};

@@ -5,7 +5,7 @@ use flarelink_cloudflare::{CloudflareClient, Zone};
 
 use crate::config::{names, ConfigError, ConfigErrors, ZoneRef};
 use crate::error::{Context, Error};
-use crate::plan::StepId;
+use crate::report::StepId;
 
 /// The zone by name or id. With an id, the hostname-inside-zone check that `Config` could not
 /// make offline is made here, still before any write.

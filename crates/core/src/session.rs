@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use crate::config::CognitoConfig;
 use crate::error::{Context, Error};
-use crate::plan::StepId;
 use crate::provision::app_client::SCOPES;
-use crate::provision::hosted_domain::hosted_ui_base;
+use crate::provision::hosted_ui_domain::hosted_ui_base;
+use crate::report::StepId;
 
 /// The provisioned pool and client.
 pub struct Target {

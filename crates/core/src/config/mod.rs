@@ -56,21 +56,8 @@ impl std::fmt::Display for ZoneRef {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum KeyType {
-    Rsa2048,
-    EcdsaP256,
-}
-
-impl KeyType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyType::Rsa2048 => "rsa2048",
-            KeyType::EcdsaP256 => "ecdsa-p256",
-        }
-    }
-}
+/// Defined beside the key generation it selects (`certs`), so `certs` needs nothing of `config`.
+pub use crate::certs::KeyType;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CertificateSpec {

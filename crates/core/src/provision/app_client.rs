@@ -4,10 +4,41 @@
 
 use std::collections::BTreeSet;
 
-use flarelink_aws::cognito::{AppClient, AppClientSpec};
+use flarelink_aws::cognito::{AppClient, AppClientSpec, Cognito};
+use futures::future::try_join_all;
 
 use crate::config::CognitoConfig;
+use crate::error::{Context, Error};
+use crate::report::{Action, StepId, StepReport};
 use crate::steps::Refusal;
+
+const STEP: StepId = StepId::AppClient;
+
+/// Discover: the pool's clients with the configured name, described.
+pub async fn discover(
+    cognito: &Cognito,
+    pool_id: &str,
+    c: &CognitoConfig,
+) -> Result<Vec<AppClient>, Error> {
+    let listed = cognito
+        .list_clients(pool_id)
+        .await
+        .step(STEP, &c.app_client)?;
+    let named: Vec<_> = listed
+        .into_iter()
+        .filter(|x| x.name == c.app_client)
+        .collect();
+    Ok(try_join_all(
+        named
+            .iter()
+            .map(|x| cognito.describe_client(pool_id, &x.id)),
+    )
+    .await
+    .step(STEP, &c.app_client)?
+    .into_iter()
+    .flatten()
+    .collect())
+}
 
 pub const SCOPES: [&str; 5] = [
     "openid",
@@ -116,6 +147,90 @@ pub fn decide(named: &[AppClient], spec: &AppClientSpec) -> Result<ClientDecisio
     }
 }
 
+/// The report of the decision.
+pub fn report(c: &CognitoConfig, d: &ClientDecision) -> StepReport {
+    match d {
+        ClientDecision::Exists(x) => StepReport::new(
+            STEP,
+            None,
+            Action::Exists,
+            format!("{} ({})", c.app_client, x.id),
+        ),
+        ClientDecision::Create => StepReport::new(
+            STEP,
+            None,
+            Action::Create,
+            format!(
+                "create app client {} (SRP, code+PKCE{}, callbacks {})",
+                c.app_client,
+                if c.implicit_flow { ", implicit" } else { "" },
+                c.callback_urls.join(", ")
+            ),
+        ),
+        ClientDecision::Update(x, diff) => {
+            let mut r = StepReport::new(
+                STEP,
+                None,
+                Action::Change,
+                format!("update app client {} ({})", c.app_client, x.id),
+            );
+            r.details = diff.clone();
+            r
+        }
+    }
+}
+
+pub fn static_report(c: &CognitoConfig) -> StepReport {
+    StepReport::new(
+        STEP,
+        None,
+        Action::Unknown,
+        format!(
+            "app client {} (SRP, code+PKCE{})",
+            c.app_client,
+            if c.implicit_flow { ", implicit" } else { "" }
+        ),
+    )
+}
+
+/// Apply: create or update the client of `pool_id`. Returns the report and the client's id.
+pub async fn apply(
+    cognito: &Cognito,
+    c: &CognitoConfig,
+    pool_id: &str,
+    d: &ClientDecision,
+    max_attempts: u32,
+) -> Result<(StepReport, String), Error> {
+    let client_spec = spec(c);
+    let mut r = report(c, d);
+    let id = match d {
+        ClientDecision::Exists(x) => x.id.clone(),
+        ClientDecision::Create => {
+            let x = super::adopt::app_client(
+                cognito,
+                pool_id,
+                &client_spec,
+                &c.app_client,
+                max_attempts,
+            )
+            .await
+            .step(STEP, &c.app_client)?;
+            r.summary = format!("created app client {} ({})", c.app_client, x.id);
+            r.applied = true;
+            x.id
+        }
+        ClientDecision::Update(x, _) => {
+            cognito
+                .update_client(pool_id, &x.id, &client_spec)
+                .await
+                .step(STEP, &c.app_client)?;
+            r.applied = true;
+            x.id.clone()
+        }
+    };
+    Ok((r, id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
+    fn a_client_is_created_or_updated_where_it_differs() {
         let s = spec(&cfg(false, true));
         assert_eq!(decide(&[], &s), Ok(ClientDecision::Create));
         let c = client_like(&s);

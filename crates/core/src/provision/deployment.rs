@@ -4,9 +4,33 @@
 //! deploying still sees that the stage serves an older API, and a run with nothing to change
 //! creates no deployment.
 
+use flarelink_aws::ApiGateway;
 use sha2::{Digest, Sha256};
 
 use crate::config::ApiConfig;
+use crate::error::{Context, Error};
+use crate::report::{Action, StepId, StepReport};
+use crate::settle::Settle;
+
+const STEP: StepId = StepId::Deployment;
+
+/// Discover: the description of the deployment the stage serves (its fingerprint), if any.
+pub async fn discover(
+    apigw: &ApiGateway,
+    api_id: &str,
+    stage: &str,
+    subject: &str,
+) -> Result<Option<String>, Error> {
+    let served = apigw.get_stage(api_id, stage).await.step(STEP, subject)?;
+    Ok(match served.and_then(|s| s.deployment_id) {
+        Some(id) => apigw
+            .get_deployment(api_id, &id)
+            .await
+            .step(STEP, subject)?
+            .and_then(|d| d.description),
+        None => None,
+    })
+}
 
 const PREFIX: &str = "flarelink api ";
 
@@ -41,6 +65,73 @@ pub fn is_current(deployment_description: Option<&str>, fingerprint: &str) -> bo
     deployment_description
         .and_then(|d| d.strip_prefix(PREFIX))
         .is_some_and(|rest| rest.split_whitespace().next() == Some(fingerprint))
+}
+
+/// Decide and report: deploy when something changed (`changed`) or the stage serves an older
+/// API (`current` false), else nothing.
+pub fn report(api: &ApiConfig, fingerprint: &str, current: bool, changed: bool) -> StepReport {
+    if changed || !current {
+        let why = if changed {
+            "the API changes"
+        } else {
+            "the stage serves an older API"
+        };
+        StepReport::new(
+            STEP,
+            None,
+            Action::Create,
+            format!(
+                "deploy to stage {} ({why}; fingerprint {fingerprint})",
+                api.stage
+            ),
+        )
+    } else {
+        StepReport::new(
+            STEP,
+            None,
+            Action::Exists,
+            format!(
+                "stage {} serves the configured API (fingerprint {fingerprint})",
+                api.stage
+            ),
+        )
+    }
+}
+
+pub fn static_report(a: &ApiConfig) -> StepReport {
+    StepReport::new(
+        STEP,
+        None,
+        Action::Unknown,
+        format!("deployment to stage {} when something changed", a.stage),
+    )
+}
+
+/// Apply: deploy when the report says so. Returns the new deployment's id.
+pub async fn apply(
+    apigw: &ApiGateway,
+    settle: Settle<'_>,
+    api_id: &str,
+    api: &ApiConfig,
+    fingerprint: &str,
+    r: &mut StepReport,
+    max_attempts: u32,
+) -> Result<Option<String>, Error> {
+    if r.action != Action::Create {
+        return Ok(None);
+    }
+    settle.begin(STEP, None, &r.summary);
+    let d = super::adopt::deployment(
+        apigw,
+        api_id,
+        &api.stage,
+        &description(fingerprint),
+        max_attempts,
+    )
+    .await
+    .step(STEP, &api.name)?;
+    r.applied = true;
+    Ok(Some(d.id))
 }
 
 #[cfg(test)]

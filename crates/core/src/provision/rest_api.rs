@@ -2,9 +2,39 @@
 //! when missing. Regional, because Cloudflare is the CDN in front: an edge-optimized endpoint
 //! would put a second CDN (CloudFront) behind it.
 
-use flarelink_aws::RestApi;
+use std::collections::BTreeMap;
 
+use flarelink_aws::{ApiGateway, RestApi};
+use futures::future::try_join_all;
+
+use crate::config::ApiConfig;
+use crate::error::{Context, Error};
+use crate::ownership::TAG_MANAGED;
+use crate::report::{Action, StepId, StepReport};
+use crate::settle::Settle;
 use crate::steps::Refusal;
+
+const STEP: StepId = StepId::RestApi;
+
+/// Discover: the APIs with the configured name, each with whether it carries flarelink's tag.
+pub async fn discover(apigw: &ApiGateway, a: &ApiConfig) -> Result<Vec<(RestApi, bool)>, Error> {
+    let all = apigw.list_rest_apis().await.step(STEP, &a.name)?;
+    let named: Vec<RestApi> = all.into_iter().filter(|x| x.name == a.name).collect();
+    let tags = try_join_all(named.iter().map(|x| apigw.get_rest_api_tags(&x.id)))
+        .await
+        .step(STEP, &a.name)?;
+    Ok(named
+        .into_iter()
+        .zip(tags)
+        .map(|(api, tags)| {
+            let ours = tags
+                .as_ref()
+                .and_then(|t| t.get(TAG_MANAGED))
+                .is_some_and(|v| v == "true");
+            (api, ours)
+        })
+        .collect())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RestApiDecision {
@@ -36,6 +66,67 @@ pub fn decide(
     }
 }
 
+/// The report of the decision.
+pub fn report(a: &ApiConfig, d: &RestApiDecision) -> StepReport {
+    match d {
+        RestApiDecision::Exists(x) => {
+            StepReport::new(STEP, None, Action::Exists, format!("{} ({})", x.name, x.id))
+        }
+        RestApiDecision::Create => StepReport::new(
+            STEP,
+            None,
+            Action::Create,
+            format!("create REGIONAL REST API {}", a.name),
+        ),
+    }
+}
+
+pub fn static_report(a: &ApiConfig) -> StepReport {
+    StepReport::new(
+        STEP,
+        None,
+        Action::Unknown,
+        format!("REGIONAL REST API {}", a.name),
+    )
+}
+
+/// Apply: create the API (tagged as flarelink's) when missing. Returns the report and the API.
+pub async fn apply(
+    apigw: &ApiGateway,
+    settle: Settle<'_>,
+    a: &ApiConfig,
+    d: &RestApiDecision,
+    max_attempts: u32,
+) -> Result<(StepReport, RestApi), Error> {
+    match d {
+        RestApiDecision::Exists(x) => Ok((report(a, d), x.clone())),
+        RestApiDecision::Create => {
+            settle.begin(STEP, None, &format!("creating REST API {}", a.name));
+            let tags = BTreeMap::from([(TAG_MANAGED.to_string(), "true".to_string())]);
+            let created = super::adopt::rest_api(
+                apigw,
+                &a.name,
+                Some("managed by flarelink provision"),
+                &tags,
+                max_attempts,
+            )
+            .await
+            .step(STEP, &a.name)?;
+            let mut r = StepReport::new(
+                STEP,
+                None,
+                Action::Create,
+                format!(
+                    "created REGIONAL REST API {} ({})",
+                    created.name, created.id
+                ),
+            );
+            r.applied = true;
+            Ok((r, created))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
+    fn an_api_is_created_reused_when_flarelink_tagged_and_refused_when_foreign_or_ambiguous() {
         assert_eq!(decide(&[], "ditto-api", false), Ok(RestApiDecision::Create));
         assert_eq!(
             decide(&[(api("a"), true)], "ditto-api", false),

@@ -4,11 +4,31 @@
 
 use std::collections::BTreeMap;
 
-use flarelink_aws::cognito::{PasswordPolicy as AwsPasswordPolicy, UserPool, UserPoolSpec};
+use flarelink_aws::cognito::{
+    Cognito, PasswordPolicy as AwsPasswordPolicy, UserPool, UserPoolSpec,
+};
+use futures::future::try_join_all;
 
 use crate::config::CognitoConfig;
+use crate::error::{Context, Error};
 use crate::ownership::TAG_MANAGED;
+use crate::report::{Action, StepId, StepReport};
+use crate::settle::Settle;
 use crate::steps::Refusal;
+
+const STEP: StepId = StepId::UserPool;
+
+/// Discover: the pools with the configured name, described.
+pub async fn discover(cognito: &Cognito, c: &CognitoConfig) -> Result<Vec<UserPool>, Error> {
+    let named = cognito
+        .list_user_pools_named(&c.user_pool)
+        .await
+        .step(STEP, &c.user_pool)?;
+    let described = try_join_all(named.iter().map(|p| cognito.describe_user_pool(&p.id)))
+        .await
+        .step(STEP, &c.user_pool)?;
+    Ok(described.into_iter().flatten().collect())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PoolDecision {
@@ -117,6 +137,83 @@ pub fn decide(
     })
 }
 
+/// The report of the decision.
+pub fn report(c: &CognitoConfig, d: &PoolDecision) -> StepReport {
+    match d {
+        PoolDecision::Exists(p) => StepReport::new(
+            STEP,
+            None,
+            Action::Exists,
+            format!("{} ({})", c.user_pool, p.id),
+        ),
+        PoolDecision::Create => StepReport::new(
+            STEP,
+            None,
+            Action::Create,
+            format!(
+                "create user pool {} (self sign-up, email required and auto-verified)",
+                c.user_pool
+            ),
+        ),
+        PoolDecision::Update(p, diff) => {
+            let mut r = StepReport::new(
+                STEP,
+                None,
+                Action::Change,
+                format!("update user pool {} ({})", c.user_pool, p.id),
+            );
+            r.details = diff.clone();
+            r
+        }
+    }
+}
+
+pub fn static_report(c: &CognitoConfig) -> StepReport {
+    StepReport::new(
+        STEP,
+        None,
+        Action::Unknown,
+        format!(
+            "user pool {} (self sign-up, email required and auto-verified)",
+            c.user_pool
+        ),
+    )
+}
+
+/// Apply: create the pool or bring its managed settings in line. Returns the report and the pool.
+pub async fn apply(
+    cognito: &Cognito,
+    settle: Settle<'_>,
+    c: &CognitoConfig,
+    d: &PoolDecision,
+    max_attempts: u32,
+) -> Result<(StepReport, UserPool), Error> {
+    let pool_spec = spec(c);
+    let mut r = report(c, d);
+    let pool = match d {
+        PoolDecision::Exists(pool) => pool.clone(),
+        PoolDecision::Create => {
+            settle.begin(STEP, None, &r.summary);
+            let pool = super::adopt::user_pool(cognito, &pool_spec, &c.user_pool, max_attempts)
+                .await
+                .step(STEP, &c.user_pool)?;
+            r.summary = format!("created user pool {} ({})", c.user_pool, pool.id);
+            r.applied = true;
+            pool
+        }
+        PoolDecision::Update(pool, _) => {
+            settle.begin(STEP, None, &r.summary);
+            cognito
+                .update_user_pool(&pool.id, &pool_spec)
+                .await
+                .step(STEP, &c.user_pool)?;
+            r.applied = true;
+            pool.clone()
+        }
+    };
+    Ok((r, pool))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
+    fn a_pool_is_created_updated_where_it_differs_and_refused_when_foreign_or_ambiguous() {
         let s = spec(&config());
         assert_eq!(decide(&[], &s, false), Ok(PoolDecision::Create));
         let pool = pool_like(&s);

@@ -7,13 +7,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use flarelink_aws::{Acm, DomainName, SecretPem};
+use flarelink_aws::{Acm, DomainName, ErrorKind, SecretPem};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-use crate::certs::name_covers;
-use crate::config::KeyType;
+use crate::certs::{self, name_covers};
+use crate::config::{Config, Domain, KeyType};
+use crate::error::{Context, Error};
 use crate::ownership;
+use crate::report::{Action, StepId, StepReport};
+use crate::settle::Settle;
+use crate::steps::origin_cert::Issued;
 use crate::write_once::{create_once, WriteError, Written};
+
+const STEP: StepId = StepId::AcmImport;
 
 /// Reuse a certificate only if it has more than this many days left…
 pub const REUSE_MIN_DAYS_LEFT: i64 = 30;
@@ -51,18 +57,40 @@ pub struct Inventory {
 }
 
 /// Discover: every flarelink certificate in the region for each of `hostnames` (one inventory
-/// for the whole run: list once, read tags concurrently, describe only flarelink's).
+/// for the whole run), and which origin certificate every certificate of the region names.
+/// Two round trips, however many certificates the account holds: ListCertificates, then every
+/// certificate's tags beside the description of those whose SANs can cover a hostname.
 pub async fn discover(acm: &Acm, hostnames: &[String]) -> Result<Inventory, flarelink_aws::Error> {
     let wanted: BTreeSet<&str> = hostnames.iter().map(String::as_str).collect();
-    let arns = acm.list_certificate_arns().await?;
-    let all_tags: Vec<(String, BTreeMap<String, String>)> = stream::iter(arns)
+    let wanted = &wanted;
+    let summaries = acm.list_certificates().await?;
+    // Origin CA certificates name the hostname only as a SAN (their subject is Cloudflare's
+    // generic one), so a summary that reports no SANs cannot be ruled out.
+    let candidates: Vec<String> = summaries
+        .iter()
+        .filter(|c| {
+            c.subject_alternative_names.is_empty()
+                || c.subject_alternative_names
+                    .iter()
+                    .chain(c.domain_name.iter())
+                    .any(|n| wanted.iter().any(|h| name_covers(n, h)))
+        })
+        .map(|c| c.arn.clone())
+        .collect();
+    // Every certificate's tags: an origin certificate may be named by another hostname's import.
+    let tags = stream::iter(summaries.into_iter().map(|c| c.arn))
         .map(|arn| async move {
             let tags = acm.certificate_tags(&arn).await?;
             Ok::<_, flarelink_aws::Error>((arn, tags))
         })
         .buffer_unordered(INVENTORY_CONCURRENCY)
-        .try_collect()
-        .await?;
+        .try_collect::<BTreeMap<String, BTreeMap<String, String>>>();
+    let described = stream::iter(candidates)
+        .map(|arn| async move { acm.describe_certificate(&arn).await })
+        .buffer_unordered(INVENTORY_CONCURRENCY)
+        .try_filter_map(|c| async move { Ok(c) })
+        .try_collect::<Vec<_>>();
+    let (all_tags, described) = tokio::try_join!(tags, described)?;
     let origin_by_arn: BTreeMap<String, String> = all_tags
         .iter()
         .filter_map(|(arn, tags)| {
@@ -70,45 +98,35 @@ pub async fn discover(acm: &Acm, hostnames: &[String]) -> Result<Inventory, flar
                 .map(|id| (arn.clone(), id.clone()))
         })
         .collect();
-    let tagged: Vec<(String, String, Option<String>)> = all_tags
+    let mut managed: Vec<(String, ManagedCertificate)> = described
         .into_iter()
-        .filter_map(|(arn, tags)| {
+        .filter_map(|c| {
+            let tags = all_tags.get(&c.arn)?;
             let host = tags.get(ownership::TAG_HOSTNAME).cloned()?;
-            let managed = wanted.contains(host.as_str()) && ownership::is_managed_for(&tags, &host);
-            let origin = tags.get(ownership::TAG_ORIGIN_CERT_ID).cloned();
-            managed.then_some((arn, host, origin))
+            if !(wanted.contains(host.as_str()) && ownership::is_managed_for(tags, &host)) {
+                return None;
+            }
+            let covers = c
+                .subject_alternative_names
+                .iter()
+                .chain(c.domain_name.iter())
+                .any(|n| name_covers(n, &host));
+            let origin_cert_id = tags.get(ownership::TAG_ORIGIN_CERT_ID).cloned();
+            Some((
+                host,
+                ManagedCertificate {
+                    arn: c.arn,
+                    origin_cert_id,
+                    not_before: c.not_before,
+                    not_after: c.not_after,
+                    status: c.status,
+                    key_algorithm: c.key_algorithm,
+                    covers,
+                    in_use_by: c.in_use_by,
+                },
+            ))
         })
         .collect();
-
-    let described = stream::iter(tagged)
-        .map(|(arn, host, origin)| async move {
-            let cert = acm.describe_certificate(&arn).await?;
-            Ok::<_, flarelink_aws::Error>(cert.map(|c| {
-                let covers = c
-                    .subject_alternative_names
-                    .iter()
-                    .chain(c.domain_name.iter())
-                    .any(|n| name_covers(n, &host));
-                (
-                    host.clone(),
-                    ManagedCertificate {
-                        arn: c.arn,
-                        origin_cert_id: origin,
-                        not_before: c.not_before,
-                        not_after: c.not_after,
-                        status: c.status,
-                        key_algorithm: c.key_algorithm,
-                        covers,
-                        in_use_by: c.in_use_by,
-                    },
-                )
-            }))
-        })
-        .buffer_unordered(INVENTORY_CONCURRENCY)
-        .try_filter_map(|c| async move { Ok(c) })
-        .try_collect::<Vec<_>>()
-        .await?;
-    let mut managed = described;
     managed.sort_by(|a, b| a.1.arn.cmp(&b.1.arn));
     Ok(Inventory {
         managed,
@@ -221,6 +239,312 @@ pub fn revocable_after(plan: &Retirement, not_deleted: &[String]) -> Vec<String>
         .filter(|id| !still_named.contains(id.as_str()))
         .cloned()
         .collect()
+}
+
+/// The certificate decision for one hostname (steps 1 and 2 together: the private key lives only
+/// in this process between issuing and importing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificatePlan {
+    /// flarelink's certificates for the hostname in ACM.
+    pub managed: Vec<ManagedCertificate>,
+    /// The one to keep using; `None`: issue and import a new one.
+    pub reuse: Option<ManagedCertificate>,
+    /// Origin certificates to revoke first (see `origin_cert::orphans`).
+    pub orphans: Vec<String>,
+    /// What the region's custom domains serve (never retired).
+    pub served: Served,
+}
+
+impl CertificatePlan {
+    /// The ARN the custom domain will serve: known when reused, else after this step.
+    pub fn serving(&self) -> super::Pending<String> {
+        match &self.reuse {
+            Some(c) => super::Pending::Known(c.arn.clone()),
+            None => super::Pending::AfterStep(STEP),
+        }
+    }
+}
+
+/// The report of the plan: the certificate reused, or the import to come.
+pub fn report(plan: &CertificatePlan, hostname: &str) -> StepReport {
+    match &plan.reuse {
+        Some(c) => StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Exists,
+            format!(
+                "{} (expires {})",
+                c.arn,
+                c.not_after
+                    .map(|t| t.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default()
+            ),
+        ),
+        None => StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Create,
+            "import certificate and key into ACM, tagged as flarelink's",
+        ),
+    }
+}
+
+pub fn static_report(d: &Domain) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(&d.hostname),
+        Action::Unknown,
+        "that certificate and its key in ACM, tagged as flarelink's",
+    )
+}
+
+/// Apply: import what step 1 issued, with the Origin CA root that signed it as the chain.
+/// Returns the report, the new ARN and a warning when no chain could be included.
+pub async fn apply(
+    clouds: &crate::run::Clouds,
+    config: &Config,
+    settle: Settle<'_>,
+    hostname: &str,
+    issued: Issued,
+) -> Result<(StepReport, String, Option<String>), Error> {
+    let h = hostname;
+    let chain = certs::issuing_root(&issued.facts, &config.origin_ca_roots);
+    let warning = chain.is_none().then(|| {
+        if config.origin_ca_roots.is_empty() {
+            format!("{h}: imported without a chain: set cloudflare.origin_ca_roots to Cloudflare's Origin CA root to include it")
+        } else {
+            format!(
+                "{h}: no configured Origin CA root signed the certificate (issuer {}); imported without a chain",
+                issued.facts.issuer
+            )
+        }
+    });
+    settle.begin(STEP, Some(h), "importing the certificate into ACM");
+    let key_pem = SecretPem::new(issued.key.to_pem());
+    let arn = match import(
+        &clouds.aws()?.acm,
+        h,
+        &issued.certificate.id,
+        &issued.certificate.certificate,
+        &key_pem,
+        chain,
+        config.retry.max_attempts,
+    )
+    .await
+    {
+        Ok(arn) => arn.into_inner(),
+        Err(e) => {
+            // The key dies with this process: the origin certificate is useless now — if ACM
+            // surely refused it. After a timeout or a 5xx the import may have gone through; the
+            // next run's orphan check decides then, from ACM's tags.
+            if surely_not_imported(&e) {
+                let _ = clouds
+                    .cloudflare
+                    .revoke_origin_certificate(&issued.certificate.id)
+                    .await;
+            }
+            return Err(e).step(STEP, h);
+        }
+    };
+    drop(key_pem);
+    let mut r = StepReport::new(STEP, Some(h), Action::Create, format!("imported {arn}"));
+    r.applied = true;
+    Ok((r, arn, warning))
+}
+
+/// Apply, after the custom domain serves `serving_arn`: delete what no custom domain serves
+/// and revoke an origin certificate only when nothing served or kept names it (see
+/// [`retirement`]). ACM releases a certificate from a domain minutes after the switch and
+/// answers ResourceInUseException until then: not an error, a later run retires it (the
+/// warning says so), and the origin certificate it names stays. Returns whether anything was
+/// retired.
+pub async fn retire_superseded(
+    clouds: &crate::run::Clouds,
+    settle: Settle<'_>,
+    report_step: StepId,
+    hostname: &str,
+    plan: &CertificatePlan,
+    serving_arn: &str,
+    warnings: &mut Vec<String>,
+) -> Result<bool, Error> {
+    let h = hostname;
+    let retire = retirement(&plan.managed, Some(serving_arn), h, &plan.served);
+    let mut retired = false;
+    let mut not_deleted = Vec::new();
+    for old in &retire.delete {
+        settle.begin(
+            report_step,
+            Some(h),
+            &format!("retiring superseded certificate {}", old.arn),
+        );
+        match clouds.aws()?.acm.delete_certificate(&old.arn).await {
+            Ok(_) => retired = true,
+            Err(e) if e.kind == ErrorKind::Conflict => {
+                not_deleted.push(old.arn.clone());
+                warnings.push(format!(
+                    "{h}: superseded certificate {} is still in use according to ACM (it releases it minutes after the switch); a later run retires it",
+                    old.arn
+                ))
+            }
+            Err(e) => return Err(e).step(STEP, h),
+        }
+    }
+    for id in revocable_after(&retire, &not_deleted) {
+        clouds
+            .cloudflare
+            .revoke_origin_certificate(&id)
+            .await
+            .step(StepId::OriginCert, h)?;
+        retired = true;
+    }
+    Ok(retired)
+}
+
+/// The plan's lines for retiring superseded certificates (on the custom domain's report, whose
+/// switch makes them superseded).
+pub fn retire_details(plan: &CertificatePlan, serving: Option<&str>, h: &str) -> Vec<String> {
+    let retire = retirement(&plan.managed, serving, h, &plan.served);
+    let mut lines: Vec<String> = retire
+        .delete
+        .iter()
+        .map(|c| {
+            format!(
+                "retire superseded flarelink certificate {} (delete from ACM)",
+                c.arn
+            )
+        })
+        .collect();
+    if !lines.is_empty() {
+        lines.extend(retire.revoke.iter().map(|id| {
+            format!(
+                "revoke origin certificate {id} (no certificate any custom domain serves names it)"
+            )
+        }));
+    }
+    lines
+}
+
+/// What unlink does with the hostname's flarelink certificates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AcmRemoval {
+    pub delete: Vec<ManagedCertificate>,
+    pub kept: Vec<(ManagedCertificate, String)>,
+    /// Origin certificates a served or kept ACM certificate names: never revoked.
+    pub protected_origin_ids: BTreeSet<String>,
+}
+
+/// Decide the removal (`unlink-domain`): every flarelink certificate of the hostname, except
+/// the one a staying custom domain serves, those another custom domain serves and those ACM
+/// says something else uses. ACM's "in use by" this hostname's own domain does not count once
+/// that domain is gone (ACM lags by minutes).
+pub fn decide_removal(
+    certs: Vec<ManagedCertificate>,
+    hostname: &str,
+    kept_domain_cert: Option<&str>,
+    domain_gone: bool,
+    served: &Served,
+) -> AcmRemoval {
+    let own_domain = format!("/domainnames/{hostname}");
+    let served_arns = served.arns_once(hostname, kept_domain_cert);
+    let mut delete = Vec::new();
+    let mut kept = Vec::new();
+    for c in certs {
+        let used_elsewhere = c
+            .in_use_by
+            .iter()
+            .any(|u| !(domain_gone && u.ends_with(&own_domain)));
+        if kept_domain_cert == Some(c.arn.as_str()) {
+            kept.push((
+                c,
+                "still served by the custom domain that stays".to_string(),
+            ));
+        } else if served_arns.contains(&c.arn) {
+            kept.push((c, "served by another custom domain".to_string()));
+        } else if used_elsewhere {
+            let users = c.in_use_by.join(", ");
+            kept.push((c, format!("in use by {users}")));
+        } else {
+            delete.push(c);
+        }
+    }
+    // An origin certificate stays live while a served or kept certificate names it (two
+    // imports of one origin certificate: deleting one must not revoke what the other serves).
+    let mut protected_origin_ids = served.origin_ids_of(&served_arns);
+    protected_origin_ids.extend(kept.iter().filter_map(|(c, _)| c.origin_cert_id.clone()));
+    AcmRemoval {
+        delete,
+        kept,
+        protected_origin_ids,
+    }
+}
+
+/// Remove: delete the certificates (when `write`), and report it. Returns the report and the
+/// origin certificates that may be revoked now: those of the deleted certificates (or of those
+/// a dry-run would delete) that nothing protects; one whose certificate ACM still holds "in use"
+/// stays.
+pub async fn remove(
+    clouds: &crate::run::Clouds,
+    settle: Settle<'_>,
+    hostname: &str,
+    removal: &AcmRemoval,
+    write: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(StepReport, Vec<String>), Error> {
+    let h = hostname;
+    let mut r = if removal.delete.is_empty() {
+        StepReport::new(
+            STEP,
+            Some(h),
+            Action::Skip,
+            "no flarelink ACM certificate to delete",
+        )
+    } else {
+        StepReport::new(
+            STEP,
+            Some(h),
+            Action::Delete,
+            format!(
+                "delete {} flarelink ACM certificate(s)",
+                removal.delete.len()
+            ),
+        )
+    };
+    let mut protected = removal.protected_origin_ids.clone();
+    let mut deleted_origin_ids = Vec::new();
+    for c in &removal.delete {
+        r = r.detail(c.arn.clone());
+        if !write {
+            deleted_origin_ids.extend(c.origin_cert_id.clone());
+            continue;
+        }
+        settle.begin(STEP, Some(h), &format!("deleting {}", c.arn));
+        match clouds.aws()?.acm.delete_certificate(&c.arn).await {
+            Ok(_) => deleted_origin_ids.extend(c.origin_cert_id.clone()),
+            // ACM keeps a certificate "in use" for minutes after its domain is deleted.
+            Err(e) if e.kind == ErrorKind::Conflict => {
+                protected.extend(c.origin_cert_id.clone());
+                warnings.push(format!(
+                    "{h}: ACM still lists {} in use (it releases certificates minutes after their domain is deleted); run unlink-domain again later to delete it and revoke its origin certificate",
+                    c.arn
+                ))
+            }
+            Err(e) => return Err(e).step(STEP, h),
+        }
+    }
+    for (c, why) in &removal.kept {
+        r = r.detail(format!("kept {}: {why}", c.arn));
+    }
+    deleted_origin_ids.retain(|id| !protected.contains(id));
+    Ok((r, deleted_origin_ids))
+}
+
+pub fn static_removal_report(hostname: &str) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(hostname),
+        Action::Unknown,
+        "delete flarelink's ACM certificates for the hostname",
+    )
 }
 
 /// ACM's `KeyAlgorithm` for a configured key type.

@@ -1,9 +1,40 @@
 //! Step 4 — api-mapping: the base-path mapping from the custom domain to the REST API's stage.
 
-use flarelink_aws::{ApiGateway, BasePathMapping};
+use std::collections::BTreeSet;
+
+use flarelink_aws::{ApiGateway, BasePathMapping, RestApi};
 
 use super::Refusal;
+use crate::config::Domain;
+use crate::error::{Context, Error};
+use crate::report::{Action, StepId, StepReport};
+use crate::resolve;
+use crate::settle::Settle;
 use crate::write_once::{create_once, WriteError, Written};
+
+const STEP: StepId = StepId::ApiMapping;
+
+/// Discover: the domain's mappings (only when the domain exists).
+pub async fn discover_mappings(
+    apigateway: &ApiGateway,
+    hostname: &str,
+) -> Result<Vec<BasePathMapping>, Error> {
+    apigateway
+        .list_base_path_mappings(hostname)
+        .await
+        .step(STEP, hostname)
+}
+
+/// Discover: the configured REST API and its stage (a precondition of this step).
+pub async fn discover_api(apigateway: &ApiGateway, domain: &Domain) -> Result<RestApi, Error> {
+    resolve::rest_api(
+        apigateway,
+        &domain.rest_api,
+        &domain.stage,
+        &domain.hostname,
+    )
+    .await
+}
 
 /// Decide: after a CreateBasePathMapping whose answer was lost, the mapping it made — the base
 /// path, to exactly this API and stage.
@@ -96,6 +127,177 @@ pub fn decide(
     ))
 }
 
+/// The report: the mapping as it is, or as it will be (or was) made.
+pub fn report(domain: &Domain, api: &RestApi, decision: &MappingDecision) -> StepReport {
+    let h = domain.hostname.as_str();
+    let what = format!(
+        "{h}/{} → {} ({}) stage {}",
+        domain.base_path.as_deref().unwrap_or(""),
+        api.name,
+        api.id,
+        domain.stage
+    );
+    match decision {
+        MappingDecision::Exists => StepReport::new(STEP, Some(h), Action::Exists, what),
+        MappingDecision::Create => {
+            StepReport::new(STEP, Some(h), Action::Create, format!("map {what}"))
+        }
+        MappingDecision::Update {
+            from_api,
+            from_stage,
+        } => StepReport::new(STEP, Some(h), Action::Change, format!("repoint {what}")).detail(
+            format!(
+                "before: API {from_api} stage {}",
+                from_stage.as_deref().unwrap_or("(any)")
+            ),
+        ),
+    }
+}
+
+pub fn static_report(d: &Domain) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(&d.hostname),
+        Action::Unknown,
+        format!(
+            "mapping {} → REST API {:?} stage {}",
+            d.base_path_display(),
+            d.rest_api,
+            d.stage
+        ),
+    )
+}
+
+/// Apply: create or repoint the mapping.
+pub async fn apply(
+    apigateway: &ApiGateway,
+    settle: Settle<'_>,
+    domain: &Domain,
+    api: &RestApi,
+    decision: &MappingDecision,
+    report: &mut StepReport,
+    max_attempts: u32,
+) -> Result<(), Error> {
+    let h = domain.hostname.as_str();
+    let base_path = domain.base_path.as_deref().unwrap_or("");
+    match decision {
+        MappingDecision::Exists => return Ok(()),
+        MappingDecision::Create => {
+            settle.begin(STEP, Some(h), &report.summary);
+            create(
+                apigateway,
+                h,
+                domain.base_path.as_deref(),
+                &api.id,
+                &domain.stage,
+                max_attempts,
+            )
+            .await
+            .step(STEP, h)?;
+        }
+        MappingDecision::Update { .. } => {
+            settle.begin(STEP, Some(h), &report.summary);
+            apigateway
+                .update_base_path_mapping(h, base_path, &api.id, &domain.stage)
+                .await
+                .step(STEP, h)?;
+        }
+    }
+    report.applied = true;
+    Ok(())
+}
+
+/// Decide the removal (`unlink-domain`): the mapping at the configured base path, if it maps
+/// the configured API (any API of that name, or that id) and stage — or any, with `--force`.
+/// `Err(note)`: a mapping there that is kept, and why.
+pub fn decide_removal(
+    domain: &Domain,
+    mappings: &[BasePathMapping],
+    api_ids: &BTreeSet<String>,
+    force: bool,
+) -> Result<Option<BasePathMapping>, String> {
+    let at_path = mappings
+        .iter()
+        .find(|m| same_base_path(&m.base_path, domain.base_path.as_deref()));
+    match at_path {
+        Some(m)
+            if force
+                || (api_ids.contains(&m.rest_api_id)
+                    && m.stage.as_deref() == Some(domain.stage.as_str())) =>
+        {
+            Ok(Some(m.clone()))
+        }
+        Some(m) => Err(format!(
+            "mapping {} → {} stage {} is not the configured API and stage; kept (pass --force to delete it)",
+            m.base_path,
+            m.rest_api_id,
+            m.stage.as_deref().unwrap_or("(any)")
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The removal's report.
+pub fn removal_report(
+    hostname: &str,
+    mapping: Option<&BasePathMapping>,
+    note: Option<&str>,
+) -> StepReport {
+    let mut r = match mapping {
+        Some(m) => StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Delete,
+            format!(
+                "delete mapping {} → {} stage {}",
+                m.base_path,
+                m.rest_api_id,
+                m.stage.as_deref().unwrap_or("(any)")
+            ),
+        ),
+        None => StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Skip,
+            "no flarelink API mapping",
+        ),
+    };
+    if let Some(n) = note {
+        r = r.detail(n.to_string());
+    }
+    r
+}
+
+/// Remove: delete the mapping.
+pub async fn remove(
+    apigateway: &ApiGateway,
+    settle: Settle<'_>,
+    hostname: &str,
+    mapping: &BasePathMapping,
+    report: &StepReport,
+) -> Result<(), Error> {
+    settle.begin(STEP, Some(hostname), &report.summary);
+    let bp = if mapping.base_path == "(none)" {
+        ""
+    } else {
+        mapping.base_path.as_str()
+    };
+    apigateway
+        .delete_base_path_mapping(hostname, bp)
+        .await
+        .step(STEP, hostname)?;
+    Ok(())
+}
+
+pub fn static_removal_report(hostname: &str) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(hostname),
+        Action::Unknown,
+        "delete the mapping to the configured API and stage",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,7 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
+    fn a_missing_mapping_is_created_and_one_to_another_api_or_stage_is_refused_unless_forced() {
         assert_eq!(
             decide(None, None, "a", "prod", false),
             Ok(MappingDecision::Create)

@@ -3,11 +3,29 @@
 //! Regional, because Cloudflare is the CDN in front: an edge-optimized domain would add a
 //! second CDN behind it.
 
-use flarelink_aws::{ApiGateway, DomainName};
+use flarelink_aws::{ApiGateway, BasePathMapping, DomainName};
 
-use super::Refusal;
+use super::{Pending, Refusal};
+use crate::config::Domain;
+use crate::error::{Context, Error};
 use crate::ownership;
+use crate::quota::DomainQuota;
+use crate::report::{Action, StepId, StepReport};
+use crate::settle::Settle;
 use crate::write_once::{create_once, WriteError, Written};
+
+const STEP: StepId = StepId::CustomDomain;
+
+/// Discover: the custom domain named as the hostname, if any.
+pub async fn discover(
+    apigateway: &ApiGateway,
+    hostname: &str,
+) -> Result<Option<DomainName>, Error> {
+    apigateway
+        .get_domain_name(hostname)
+        .await
+        .step(STEP, hostname)
+}
 
 /// Decide: after a CreateDomainName whose answer was lost, whether the domain found is the one
 /// it made: flarelink's tags for this hostname (set in the create call). Its certificate may
@@ -91,6 +109,186 @@ pub fn decide(
     ))
 }
 
+/// The report: what exists, or what will be (or was) done with the certificate `cert` (known, or
+/// the one step 2 imports). `retire` are the plan lines of certificates the switch supersedes.
+pub fn report(
+    hostname: &str,
+    decision: &DomainDecision,
+    existing: Option<&DomainName>,
+    cert: &Pending<String>,
+    retire: Vec<String>,
+) -> StepReport {
+    let h = hostname;
+    let cert = match cert {
+        Pending::Known(arn) => arn.clone(),
+        Pending::AfterStep(step) => format!("the certificate from step {}", step.number()),
+    };
+    let mut r = match decision {
+        DomainDecision::Exists => StepReport::new(
+            STEP,
+            Some(h),
+            Action::Exists,
+            format!(
+                "{h} → {}",
+                existing
+                    .and_then(|d| d.regional_domain_name.clone())
+                    .unwrap_or_default()
+            ),
+        ),
+        DomainDecision::Create => StepReport::new(
+            STEP,
+            Some(h),
+            Action::Create,
+            format!("create REGIONAL custom domain {h} (TLS 1.2) with {cert}"),
+        ),
+        DomainDecision::UpdateCertificate { current } => StepReport::new(
+            STEP,
+            Some(h),
+            Action::Change,
+            format!("switch custom domain {h} to {cert}"),
+        )
+        .detail(format!(
+            "certificate before: {}",
+            current.as_deref().unwrap_or("(none)")
+        )),
+    };
+    if !retire.is_empty() && r.action == Action::Exists {
+        r.action = Action::Change;
+    }
+    r.details.extend(retire);
+    r
+}
+
+pub fn static_report(d: &Domain) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(&d.hostname),
+        Action::Unknown,
+        format!("REGIONAL custom domain {} (TLS 1.2)", d.hostname),
+    )
+}
+
+/// Apply: create the domain or switch its certificate to `arn` — one domain-name call, through
+/// the run's quota gate. Returns the domain as API Gateway answered (`None`: nothing to do).
+#[allow(clippy::too_many_arguments)] // clients, the decision, what it needs and the sinks: all distinct
+pub async fn apply(
+    apigateway: &ApiGateway,
+    quota: &DomainQuota,
+    settle: Settle<'_>,
+    hostname: &str,
+    decision: &DomainDecision,
+    arn: &str,
+    report: &mut StepReport,
+    max_attempts: u32,
+) -> Result<Option<DomainName>, Error> {
+    let h = hostname;
+    let call = match decision {
+        DomainDecision::Exists => return Ok(None),
+        DomainDecision::Create | DomainDecision::UpdateCertificate { .. } => {
+            settle.begin(STEP, Some(h), &report.summary);
+            quota.call(settle.progress, STEP, h, async {
+                match decision {
+                    DomainDecision::Create => create(apigateway, h, arn, max_attempts)
+                        .await
+                        .map(Written::into_inner),
+                    _ => apigateway.set_domain_certificate(h, arn).await,
+                }
+            })
+        }
+    };
+    let d = call.await.step(STEP, h)?;
+    report.summary = format!(
+        "{} → {}",
+        report.summary,
+        d.regional_domain_name.as_deref().unwrap_or("?")
+    );
+    report.applied = true;
+    Ok(Some(d))
+}
+
+/// Decide the removal (`unlink-domain`): only a domain flarelink created (its tags) is deleted,
+/// and only when no mapping flarelink did not make hangs off it (unless `--force`). `ours` is the
+/// mapping step 4 removes. `Ok(true)`: delete; `Err(note)`: kept, and why.
+pub fn decide_removal(
+    existing: &DomainName,
+    hostname: &str,
+    mappings: &[BasePathMapping],
+    ours: Option<&BasePathMapping>,
+    force: bool,
+) -> Result<(), String> {
+    let tagged = ownership::is_managed_for(&existing.tags, hostname);
+    let others: Vec<&BasePathMapping> = mappings
+        .iter()
+        .filter(|m| ours.is_none_or(|mine| mine.base_path != m.base_path))
+        .collect();
+    if !(tagged || force) {
+        Err(format!(
+            "custom domain {} was not created by flarelink (no flarelink tags); left alone (pass --force to delete it)",
+            existing.name
+        ))
+    } else if !others.is_empty() && !force {
+        Err(format!(
+            "custom domain kept: it also has mapping(s) flarelink did not make ({}); pass --force to delete it with them",
+            others.iter().map(|m| m.base_path.as_str()).collect::<Vec<_>>().join(", ")
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The removal's report: delete, or skip with the reason it is kept.
+pub fn removal_report(hostname: &str, delete: bool, note: Option<&str>) -> StepReport {
+    let mut r = if delete {
+        StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Delete,
+            format!("delete custom domain {hostname}"),
+        )
+    } else {
+        StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Skip,
+            "no flarelink custom domain",
+        )
+    };
+    if let Some(n) = note {
+        r.summary = n.to_string();
+    }
+    r
+}
+
+/// Remove: delete the domain (through the run's quota gate).
+pub async fn remove(
+    apigateway: &ApiGateway,
+    quota: &DomainQuota,
+    settle: Settle<'_>,
+    hostname: &str,
+    report: &StepReport,
+) -> Result<(), Error> {
+    settle.begin(STEP, Some(hostname), &report.summary);
+    quota
+        .call(
+            settle.progress,
+            STEP,
+            hostname,
+            apigateway.delete_domain_name(hostname),
+        )
+        .await
+        .step(STEP, hostname)?;
+    Ok(())
+}
+
+pub fn static_removal_report(hostname: &str) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(hostname),
+        Action::Unknown,
+        "delete the custom domain, if flarelink created it and nothing else is mapped",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,7 +308,7 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
+    fn a_domain_is_created_switched_from_flarelink_certificates_and_refused_when_foreign_or_edge() {
         let ours = vec!["arn:ours".to_string(), "arn:old".to_string()];
         assert_eq!(decide(None, None, &ours, false), Ok(DomainDecision::Create));
         let d = domain(&["REGIONAL"], Some("arn:ours"));

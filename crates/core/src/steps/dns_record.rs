@@ -3,9 +3,27 @@
 
 use flarelink_cloudflare::{CloudflareClient, DnsRecord, NewDnsRecord};
 
-use super::{same_dns_name, Refusal};
+use super::{same_dns_name, Pending, Refusal};
+use crate::config::Domain;
+use crate::error::{Context, Error};
 use crate::ownership;
+use crate::report::{Action, StepId, StepReport};
+use crate::settle::Settle;
 use crate::write_once::{create_once, Outcome, WriteError, Written};
+
+const STEP: StepId = StepId::DnsRecord;
+
+/// Discover: every record named exactly as the hostname.
+pub async fn discover(
+    cloudflare: &CloudflareClient,
+    zone_id: &str,
+    hostname: &str,
+) -> Result<Vec<DnsRecord>, Error> {
+    cloudflare
+        .list_dns_records(zone_id, hostname)
+        .await
+        .step(STEP, hostname)
+}
 
 /// Cloudflare's "An identical record already exists": after a create whose answer was lost,
 /// the retry's answer when the first one went through.
@@ -153,6 +171,214 @@ fn describe(r: &DnsRecord) -> String {
     )
 }
 
+/// The report: the record as it is, or as it will be (or was) written, pointing at `target`
+/// (known, or the regional name step 3 creates).
+pub fn report(hostname: &str, decision: &DnsDecision, target: &Pending<String>) -> StepReport {
+    let h = hostname;
+    let target = match target {
+        Pending::Known(t) => t.clone(),
+        Pending::AfterStep(step) => format!(
+            "(the custom domain's regional name, known after step {})",
+            step.number()
+        ),
+    };
+    match decision {
+        DnsDecision::Exists { .. } => StepReport::new(
+            STEP,
+            Some(h),
+            Action::Exists,
+            format!("CNAME {h} → {target} (proxied)"),
+        ),
+        DnsDecision::Create => StepReport::new(
+            STEP,
+            Some(h),
+            Action::Create,
+            format!("create proxied CNAME {h} → {target}"),
+        ),
+        DnsDecision::Update { from, .. } => StepReport::new(
+            STEP,
+            Some(h),
+            Action::Change,
+            format!("update CNAME {h} → {target} (proxied)"),
+        )
+        .detail(format!("before: {from}")),
+        DnsDecision::Replace { delete } => {
+            let mut r = StepReport::new(
+                STEP,
+                Some(h),
+                Action::Change,
+                format!(
+                    "replace {} record(s) with proxied CNAME {h} → {target}",
+                    delete.len()
+                ),
+            );
+            for rec in delete {
+                r = r.detail(format!(
+                    "delete: {} {} → {}",
+                    rec.record_type, rec.name, rec.content
+                ));
+            }
+            r
+        }
+    }
+}
+
+pub fn static_report(d: &Domain) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(&d.hostname),
+        Action::Unknown,
+        format!(
+            "proxied CNAME {} → the custom domain's regional name",
+            d.hostname
+        ),
+    )
+}
+
+/// Apply: write the record for `target`.
+#[allow(clippy::too_many_arguments)] // clients, the decision, what it needs and the sinks: all distinct
+pub async fn apply(
+    cloudflare: &CloudflareClient,
+    settle: Settle<'_>,
+    zone_id: &str,
+    hostname: &str,
+    decision: &DnsDecision,
+    target: &str,
+    report: &mut StepReport,
+    max_attempts: u32,
+) -> Result<(), Error> {
+    let h = hostname;
+    let desired = desired(h, target);
+    if !matches!(decision, DnsDecision::Exists { .. }) {
+        settle.begin(STEP, Some(h), &report.summary);
+    }
+    match decision {
+        DnsDecision::Exists { .. } => return Ok(()),
+        DnsDecision::Create => {
+            create(cloudflare, zone_id, &desired, max_attempts)
+                .await
+                .step(STEP, h)?;
+        }
+        DnsDecision::Update { id, .. } => {
+            cloudflare
+                .update_dns_record(zone_id, id, &desired)
+                .await
+                .step(STEP, h)?;
+        }
+        DnsDecision::Replace { delete } => {
+            for rec in delete {
+                cloudflare
+                    .delete_dns_record(zone_id, &rec.id)
+                    .await
+                    .step(STEP, h)?;
+            }
+            create(cloudflare, zone_id, &desired, max_attempts)
+                .await
+                .step(STEP, h)?;
+        }
+    }
+    report.applied = true;
+    Ok(())
+}
+
+/// What unlink removes of the hostname's records, and what it keeps (with why).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DnsRemoval {
+    pub delete: Vec<DnsRecord>,
+    pub notes: Vec<String>,
+}
+
+/// Decide the removal (`unlink-domain`): flarelink's records, if they point at this region's
+/// custom domain (`target`, or any of the region's when the domain is gone) — another region's
+/// link of the same hostname (a migration) keeps its record, unless `--force`.
+pub fn decide_removal(
+    records: Vec<DnsRecord>,
+    target: Option<&str>,
+    region: &str,
+    force: bool,
+) -> DnsRemoval {
+    let this_region = format!(".execute-api.{region}.amazonaws.com");
+    let mut out = DnsRemoval::default();
+    for r in records {
+        let marked = ownership::is_managed_comment(r.comment.as_deref());
+        let ours_here = match target {
+            Some(t) => same_dns_name(&r.content, t),
+            None => r.content.trim_end_matches('.').ends_with(&this_region),
+        };
+        if marked && (ours_here || force) {
+            out.delete.push(r);
+        } else if marked {
+            out.notes.push(format!(
+                "kept {} {} → {}: it points at another region's custom domain (pass --force to delete it)",
+                r.record_type, r.name, r.content
+            ));
+        } else {
+            out.notes.push(format!(
+                "kept {} {} → {} (not flarelink's)",
+                r.record_type, r.name, r.content
+            ));
+        }
+    }
+    out
+}
+
+/// The removal's report.
+pub fn removal_report(hostname: &str, removal: &DnsRemoval) -> StepReport {
+    let mut r = if removal.delete.is_empty() {
+        StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Skip,
+            "no flarelink DNS record to delete",
+        )
+    } else {
+        StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Delete,
+            format!("delete {} flarelink DNS record(s)", removal.delete.len()),
+        )
+    };
+    for rec in &removal.delete {
+        r = r.detail(format!(
+            "{} {} → {}",
+            rec.record_type, rec.name, rec.content
+        ));
+    }
+    for note in &removal.notes {
+        r = r.detail(note.clone());
+    }
+    r
+}
+
+/// Remove: delete the records.
+pub async fn remove(
+    cloudflare: &CloudflareClient,
+    settle: Settle<'_>,
+    zone_id: &str,
+    hostname: &str,
+    removal: &DnsRemoval,
+    report: &StepReport,
+) -> Result<(), Error> {
+    for rec in &removal.delete {
+        settle.begin(STEP, Some(hostname), &report.summary);
+        cloudflare
+            .delete_dns_record(zone_id, &rec.id)
+            .await
+            .step(STEP, hostname)?;
+    }
+    Ok(())
+}
+
+pub fn static_removal_report(hostname: &str) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(hostname),
+        Action::Unknown,
+        "delete flarelink's CNAME, if it points at this region's custom domain",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,7 +398,7 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
+    fn a_right_record_is_kept_flarelink_ones_are_updated_and_foreign_ones_refused_unless_forced() {
         let h = "api.example.com";
         let ours = Some(ownership::dns_comment(h));
         assert_eq!(decide(h, &[], Some(T), false), Ok(DnsDecision::Create));

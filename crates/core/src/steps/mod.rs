@@ -1,8 +1,18 @@
-//! The six steps, one module each, every one written as discover → decide → act:
-//! `discover` reads live state, `decide` is a pure function from that state to what must happen
-//! (or a refusal when something not flarelink's is in the way), and `act` performs exactly that.
-//! Running a step twice converges: the second `decide` sees the first one's result and answers
-//! "exists".
+//! The six steps of `link-domain`, one module each, named as users see them. Each module holds
+//! everything about its step:
+//!
+//! - `discover`: the read-only calls that find its live state;
+//! - `decide`: a pure function from that state to a plan type, or a [`Refusal`] when something
+//!   not flarelink's is in the way (decided while planning, so a refused run changes nothing);
+//! - `apply`: the calls that carry the decision out;
+//! - `report` (what a dry-run prints and what an applied step prints) and `static_report` (the
+//!   line of a dry-run that could not read live state);
+//! - for `unlink-domain`: `decide_removal` (pure) and `remove`, with their report (`ssl-mode`
+//!   has only its report: the zone-wide mode stays as it is).
+//!
+//! The orchestrators (`link`, `unlink`) only say in which order the steps run and what each
+//! needs from the ones before. Running a step twice converges: the second `decide` sees the first
+//! one's result and answers "exists".
 
 pub mod acm_import;
 pub mod api_mapping;
@@ -10,6 +20,8 @@ pub mod custom_domain;
 pub mod dns_record;
 pub mod origin_cert;
 pub mod ssl_mode;
+
+use crate::report::StepId;
 
 /// Something not flarelink's is in the way; the step refuses and the run changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +35,23 @@ impl Refusal {
         Refusal {
             message: message.into(),
             fix: fix.into(),
+        }
+    }
+}
+
+/// A value a step needs that an earlier step of the same run produces: known already (it
+/// exists), or known only after that step has run (a plan can name it, not show it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending<T> {
+    Known(T),
+    AfterStep(StepId),
+}
+
+impl<T> Pending<T> {
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Pending::Known(v) => Some(v),
+            Pending::AfterStep(_) => None,
         }
     }
 }

@@ -9,11 +9,17 @@ use chrono::{DateTime, Utc};
 use flarelink_cloudflare::{
     CloudflareClient, NewOriginCertificate, OriginCertificate, OriginRequestType,
 };
+use tokio::task::JoinHandle;
 
-use crate::certs::{is_flarelink_csr_for, PrivateKey};
-use crate::config::{CertificateSpec, KeyType};
-use crate::steps::acm_import::ManagedCertificate;
+use crate::certs::{self, is_flarelink_csr_for, CertError, CertificateFacts, PrivateKey};
+use crate::config::{CertificateSpec, Domain, KeyType};
+use crate::error::{Context, Error};
+use crate::report::{Action, StepId, StepReport};
+use crate::settle::Settle;
+use crate::steps::acm_import::{CertificatePlan, ManagedCertificate};
 use crate::write_once::{create_once, WriteError};
+
+const STEP: StepId = StepId::OriginCert;
 
 /// A live origin certificate that flarelink issued for a hostname.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +28,15 @@ pub struct ManagedOriginCert {
     pub expires_on: Option<DateTime<Utc>>,
 }
 
-/// Discover: the zone's origin certificates that flarelink issued for `hostname`, for ACM in
-/// `region`.
+/// Discover: every origin certificate of the zone (one list serves every hostname).
+pub async fn discover(
+    cloudflare: &CloudflareClient,
+    zone_id: &str,
+) -> Result<Vec<OriginCertificate>, flarelink_cloudflare::Error> {
+    cloudflare.list_origin_certificates(zone_id).await
+}
+
+/// The zone's origin certificates that flarelink issued for `hostname`, for ACM in `region`.
 pub fn managed_for(
     all: &[OriginCertificate],
     hostname: &str,
@@ -75,26 +88,186 @@ fn pem_body(pem: &str) -> String {
     pem.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// Act: a new key, its CSR, and Cloudflare's signature on it. After an answer that leaves it
-/// unknown whether Cloudflare issued it, the zone's certificates are searched for one issued
-/// for this CSR and it is adopted; the request is sent again only when there is none.
-pub async fn issue(
+/// A private key being generated on a blocking thread. It is started as soon as the ACM
+/// inventory shows that a new certificate is needed, so the ~0.1 s an RSA key takes runs beside
+/// the rest of the reads instead of after them.
+pub struct KeyInTheMaking(JoinHandle<Result<PrivateKey, CertError>>);
+
+impl KeyInTheMaking {
+    pub fn start(key_type: KeyType) -> Self {
+        KeyInTheMaking(tokio::task::spawn_blocking(move || {
+            PrivateKey::generate(key_type)
+        }))
+    }
+
+    async fn ready(self) -> Result<PrivateKey, CertError> {
+        self.0.await.expect("key generation does not panic")
+    }
+}
+
+/// The report of the plan: reuse (`exists`, or `change` when orphans are revoked) or issue.
+pub fn report(plan: &CertificatePlan, domain: &Domain) -> StepReport {
+    let h = Some(domain.hostname.as_str());
+    let spec = &domain.certificate;
+    let mut origin = match &plan.reuse {
+        Some(c) => StepReport::new(
+            STEP,
+            h,
+            Action::Exists,
+            format!(
+                "origin certificate {} in use",
+                c.origin_cert_id.as_deref().unwrap_or("(id unknown)")
+            ),
+        ),
+        None => StepReport::new(
+            STEP,
+            h,
+            Action::Create,
+            format!(
+                "issue an Origin CA certificate ({}, {} days) for a CSR made locally",
+                spec.key_type.as_str(),
+                spec.validity_days
+            ),
+        )
+        .detail(match plan.managed.len() {
+            0 => "no flarelink certificate in ACM for this hostname".to_string(),
+            n => format!("{n} flarelink certificate(s) in ACM, none with more than 30 days left"),
+        }),
+    };
+    if !plan.orphans.is_empty() {
+        if origin.action == Action::Exists {
+            origin.action = Action::Change;
+        }
+        origin = origin.detail(format!(
+            "revoke orphaned origin certificate(s) {} (issued by an interrupted run; their key is gone)",
+            plan.orphans.join(", ")
+        ));
+    }
+    origin
+}
+
+/// The line of a dry-run that could not read live state.
+pub fn static_report(d: &Domain) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(&d.hostname),
+        Action::Unknown,
+        format!(
+            "an Origin CA certificate for {} ({}, {} days), issued for a locally made CSR",
+            d.hostname,
+            d.certificate.key_type.as_str(),
+            d.certificate.validity_days
+        ),
+    )
+}
+
+/// A certificate Cloudflare issued in this run, checked against the key made for it.
+pub struct Issued {
+    pub key: PrivateKey,
+    pub certificate: OriginCertificate,
+    pub facts: CertificateFacts,
+}
+
+/// Apply: revoke the orphans, then (unless a certificate is reused) issue a new one for the key
+/// made beside planning. Returns the report and what was issued.
+#[allow(clippy::too_many_arguments)] // the client, the plan and what the create needs: distinct
+pub async fn apply(
     cloudflare: &CloudflareClient,
     zone_id: &str,
+    max_attempts: u32,
+    settle: Settle<'_>,
+    domain: &Domain,
+    region: &str,
+    plan: &CertificatePlan,
+    key: Option<KeyInTheMaking>,
+) -> Result<(StepReport, Option<Issued>), Error> {
+    let h = domain.hostname.as_str();
+    let mut r = report(plan, domain);
+    for id in &plan.orphans {
+        settle.begin(
+            STEP,
+            Some(h),
+            &format!("revoking orphaned origin certificate {id}"),
+        );
+        cloudflare
+            .revoke_origin_certificate(id)
+            .await
+            .step(STEP, h)?;
+        r.applied = true;
+    }
+    if plan.reuse.is_some() {
+        return Ok((r, None));
+    }
+    settle.begin(
+        STEP,
+        Some(h),
+        "requesting an Origin CA certificate from Cloudflare",
+    );
+    let key = match key {
+        Some(k) => k,
+        None => KeyInTheMaking::start(domain.certificate.key_type),
+    };
+    let certificate_error = |source| Error::Certificate {
+        step: STEP,
+        hostname: h.into(),
+        source,
+    };
+    let key = key.ready().await.map_err(certificate_error)?;
+    let certificate = issue(
+        cloudflare,
+        zone_id,
+        max_attempts,
+        h,
+        region,
+        &domain.certificate,
+        &key,
+    )
+    .await?;
+    let facts = match certs::check_issued_certificate(&certificate.certificate, &key, h, Utc::now())
+    {
+        Ok(f) => f,
+        Err(e) => {
+            // Unusable: do not leave it behind.
+            let _ = cloudflare.revoke_origin_certificate(&certificate.id).await;
+            return Err(certificate_error(e));
+        }
+    };
+    r.summary = format!(
+        "issued origin certificate {} ({}, expires {})",
+        certificate.id,
+        key.key_type().as_str(),
+        facts.not_after.format("%Y-%m-%d")
+    );
+    r.applied = true;
+    Ok((
+        r,
+        Some(Issued {
+            key,
+            certificate,
+            facts,
+        }),
+    ))
+}
+
+/// The CSR for `key`, and Cloudflare's signature on it. After an answer that leaves it unknown
+/// whether Cloudflare issued it, the zone's certificates are searched for one issued for this
+/// CSR and it is adopted; the request is sent again only when there is none.
+async fn issue(
+    cloudflare: &CloudflareClient,
+    zone_id: &str,
+    max_attempts: u32,
     hostname: &str,
     region: &str,
     spec: &CertificateSpec,
-    max_attempts: u32,
-) -> Result<(PrivateKey, OriginCertificate), IssueError> {
-    // RSA key generation takes tens of milliseconds; keep it off the async workers.
-    let key_type = spec.key_type;
-    let key = tokio::task::spawn_blocking(move || PrivateKey::generate(key_type))
-        .await
-        .expect("key generation does not panic")
-        .map_err(IssueError::Certificate)?;
+    key: &PrivateKey,
+) -> Result<OriginCertificate, Error> {
     let csr = key
         .csr_pem(hostname, region)
-        .map_err(IssueError::Certificate)?;
+        .map_err(|e| Error::Certificate {
+            step: STEP,
+            hostname: hostname.into(),
+            source: e,
+        })?;
     let request = NewOriginCertificate {
         csr,
         hostnames: vec![hostname.to_string()],
@@ -104,7 +277,7 @@ pub async fn issue(
         },
         requested_validity_days: spec.validity_days,
     };
-    let issued = create_once(
+    create_once(
         max_attempts,
         WriteError::outcome,
         || cloudflare.create_origin_certificate(&request),
@@ -114,14 +287,77 @@ pub async fn issue(
         },
     )
     .await
-    .map_err(IssueError::Cloudflare)?;
-    Ok((key, issued.into_inner()))
+    .map(|w| w.into_inner())
+    .step(STEP, hostname)
 }
 
-#[derive(Debug)]
-pub enum IssueError {
-    Certificate(crate::certs::CertError),
-    Cloudflare(flarelink_cloudflare::Error),
+/// Decide the removal (`unlink-domain`): flarelink origin certificates of this region that no
+/// kept ACM certificate names (the deleted certificates' own are revoked once ACM let them go).
+pub fn decide_removal(
+    all: &[OriginCertificate],
+    hostname: &str,
+    region: &str,
+    named_by_acm: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    managed_for(all, hostname, region)
+        .into_iter()
+        .map(|o| o.id)
+        .filter(|id| !named_by_acm.contains(id))
+        .collect()
+}
+
+/// The removal's report: what is (or would be) revoked.
+pub fn removal_report(hostname: &str, revoke: &[String], kept_acm: bool) -> StepReport {
+    let mut r = if revoke.is_empty() {
+        StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Skip,
+            "no flarelink origin certificate to revoke",
+        )
+    } else {
+        StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Delete,
+            format!("revoke origin certificate(s) {}", revoke.join(", ")),
+        )
+    };
+    if kept_acm {
+        r = r.detail("origin certificates behind kept ACM certificates stay valid");
+    }
+    r
+}
+
+/// Remove: revoke `ids`.
+pub async fn remove(
+    cloudflare: &CloudflareClient,
+    settle: Settle<'_>,
+    hostname: &str,
+    ids: &[String],
+) -> Result<(), Error> {
+    for id in ids {
+        settle.begin(
+            STEP,
+            Some(hostname),
+            &format!("revoking origin certificate {id}"),
+        );
+        cloudflare
+            .revoke_origin_certificate(id)
+            .await
+            .step(STEP, hostname)?;
+    }
+    Ok(())
+}
+
+/// What unlink reads to revoke (static plan).
+pub fn static_removal_report(hostname: &str) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(hostname),
+        Action::Unknown,
+        "revoke their Cloudflare origin certificates",
+    )
 }
 
 #[cfg(test)]
@@ -162,6 +398,35 @@ mod tests {
     }
 
     #[test]
+    fn only_marked_live_certificates_for_the_hostname_count() {
+        let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
+        let marked = key.csr_pem("api.example.com", "us-east-1").unwrap();
+        let elsewhere = key.csr_pem("api.example.com", "eu-west-1").unwrap();
+        let cert = |id: &str, host: &str, csr: Option<&str>, revoked: bool| OriginCertificate {
+            id: id.into(),
+            certificate: String::new(),
+            hostnames: vec![host.into()],
+            expires_on: None,
+            request_type: None,
+            requested_validity_days: None,
+            csr: csr.map(str::to_string),
+            revoked_at: revoked.then(|| "2026-01-01".to_string()),
+        };
+        let all = vec![
+            cert("1", "api.example.com", Some(&marked), false),
+            cert("2", "api.example.com", None, false),
+            cert("3", "www.example.com", Some(&marked), false),
+            cert("4", "api.example.com", Some(&marked), true),
+            cert("5", "api.example.com", Some(&elsewhere), false),
+        ];
+        let ids: Vec<_> = managed_for(&all, "api.example.com", "us-east-1")
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, vec!["1"]);
+    }
+
+    #[test]
     fn a_lost_issue_is_found_by_its_csr_whatever_the_line_wrapping() {
         let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
         let csr = key.csr_pem("api.example.com", "us-east-1").unwrap();
@@ -190,34 +455,5 @@ mod tests {
             issued_for_csr(&all[..2], &csr).is_none(),
             "revoked or other CSR"
         );
-    }
-
-    #[test]
-    fn only_marked_live_certificates_for_the_hostname_count() {
-        let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
-        let marked = key.csr_pem("api.example.com", "us-east-1").unwrap();
-        let elsewhere = key.csr_pem("api.example.com", "eu-west-1").unwrap();
-        let cert = |id: &str, host: &str, csr: Option<&str>, revoked: bool| OriginCertificate {
-            id: id.into(),
-            certificate: String::new(),
-            hostnames: vec![host.into()],
-            expires_on: None,
-            request_type: None,
-            requested_validity_days: None,
-            csr: csr.map(str::to_string),
-            revoked_at: revoked.then(|| "2026-01-01".to_string()),
-        };
-        let all = vec![
-            cert("1", "api.example.com", Some(&marked), false),
-            cert("2", "api.example.com", None, false),
-            cert("3", "www.example.com", Some(&marked), false),
-            cert("4", "api.example.com", Some(&marked), true),
-            cert("5", "api.example.com", Some(&elsewhere), false),
-        ];
-        let ids: Vec<_> = managed_for(&all, "api.example.com", "us-east-1")
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        assert_eq!(ids, vec!["1"]);
     }
 }

@@ -2,9 +2,22 @@
 //! `<prefix>.auth.<region>.amazoncognito.com` for the hosted UI. Prefixes are unique across AWS
 //! in a region, so one that another pool holds is a clear error, not a retry.
 
-use flarelink_aws::cognito::DomainInfo;
+use flarelink_aws::cognito::{Cognito, DomainInfo};
 
+use crate::config::CognitoConfig;
+use crate::error::{Context, Error};
+use crate::report::{Action, StepId, StepReport};
 use crate::steps::Refusal;
+
+const STEP: StepId = StepId::HostedUiDomain;
+
+/// Discover: who holds the configured prefix, if anyone (this does not wait for the pool).
+pub async fn discover(cognito: &Cognito, c: &CognitoConfig) -> Result<Option<DomainInfo>, Error> {
+    cognito
+        .describe_domain(&c.domain_prefix)
+        .await
+        .step(STEP, &c.domain_prefix)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainDecision {
@@ -45,6 +58,64 @@ pub fn hosted_ui_base(prefix: &str, region: &str) -> String {
     format!("https://{prefix}.auth.{region}.amazoncognito.com")
 }
 
+/// The report of the decision.
+pub fn report(c: &CognitoConfig, region: &str, d: &DomainDecision) -> StepReport {
+    let url = hosted_ui_base(&c.domain_prefix, region);
+    match d {
+        DomainDecision::Exists => StepReport::new(STEP, None, Action::Exists, url),
+        DomainDecision::Create => {
+            StepReport::new(STEP, None, Action::Create, format!("create {url}"))
+        }
+        DomainDecision::Replace { old_prefix } => StepReport::new(
+            STEP,
+            None,
+            Action::Change,
+            format!("replace prefix {old_prefix} with {url}"),
+        ),
+    }
+}
+
+pub fn static_report(c: &CognitoConfig) -> StepReport {
+    StepReport::new(
+        STEP,
+        None,
+        Action::Unknown,
+        format!("hosted-UI domain prefix {}", c.domain_prefix),
+    )
+}
+
+/// Apply: create the prefix domain for `pool_id` (after deleting the pool's old one).
+pub async fn apply(
+    cognito: &Cognito,
+    c: &CognitoConfig,
+    pool_id: &str,
+    region: &str,
+    d: &DomainDecision,
+    max_attempts: u32,
+) -> Result<StepReport, Error> {
+    let mut r = report(c, region, d);
+    match d {
+        DomainDecision::Exists => {}
+        DomainDecision::Create => {
+            super::adopt::hosted_domain(cognito, &c.domain_prefix, pool_id, max_attempts)
+                .await
+                .step(STEP, &c.domain_prefix)?;
+            r.applied = true;
+        }
+        DomainDecision::Replace { old_prefix } => {
+            cognito
+                .delete_domain(old_prefix, pool_id)
+                .await
+                .step(STEP, old_prefix)?;
+            super::adopt::hosted_domain(cognito, &c.domain_prefix, pool_id, max_attempts)
+                .await
+                .step(STEP, &c.domain_prefix)?;
+            r.applied = true;
+        }
+    }
+    Ok(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,7 +131,7 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
+    fn a_prefix_held_by_another_pool_is_refused_and_a_changed_prefix_replaced() {
         assert_eq!(decide("p", None, None, None), Ok(DomainDecision::Create));
         assert_eq!(
             decide("p", Some(&held_by("mine")), Some("mine"), Some("p")),

@@ -1,5 +1,6 @@
-//! The vocabulary of a run: the six steps, what a step would do or did, and the summary a user
-//! (or a script, through `--output json`) reads at the end.
+//! Reports: the vocabulary of a run — the thirteen steps, what a step would do or did, and the
+//! summary a user (or a script, through `--output json`) reads at the end — and the progress
+//! sink that hears of each step as it settles.
 
 use serde::Serialize;
 
@@ -211,6 +212,20 @@ pub struct ZoneSummary {
     pub ssl_mode: Option<String>,
 }
 
+/// What `provision` leaves behind, for the summary and for `token`, `login-url` and `verify`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProvisionSummary {
+    pub user_pool_id: Option<String>,
+    pub user_pool_arn: Option<String>,
+    pub app_client_id: Option<String>,
+    pub hosted_ui: Option<String>,
+    pub rest_api_id: Option<String>,
+    pub stage: String,
+    /// `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>`.
+    pub invoke_url: Option<String>,
+    pub deployment_id: Option<String>,
+}
+
 /// The whole result of a command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RunReport {
@@ -226,7 +241,7 @@ pub struct RunReport {
     pub warnings: Vec<String>,
     /// `provision`'s summary (user pool, app client, hosted UI, REST API, invoke URL).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub provisioned: Option<crate::provision::ProvisionSummary>,
+    pub provisioned: Option<ProvisionSummary>,
 }
 
 impl RunReport {
@@ -251,11 +266,19 @@ impl RunReport {
 
 /// Progress as a run goes; the CLI draws it (spinner on a terminal, plain lines otherwise).
 /// Waits for AWS quotas reach the CLI directly from the AWS client (`flarelink_aws::WaitNotice`).
+///
+/// Hostnames settle in parallel: a run over several first calls [`Progress::hostnames`], then
+/// [`Progress::hostname_settled`] when a hostname's last step has settled (or it failed), so a
+/// sink can keep each hostname's lines together.
 pub trait Progress: Send + Sync {
-    /// A step starts doing something remote.
+    /// A step starts doing something remote (or waits for something, e.g. a quota).
     fn begin(&self, step: StepId, hostname: Option<&str>, message: &str);
     /// A step is settled.
     fn end(&self, report: &StepReport);
+    /// The run is about to settle these hostnames, side by side.
+    fn hostnames(&self, _hostnames: &[String]) {}
+    /// Every step of `hostname` has settled (or the hostname stopped on an error).
+    fn hostname_settled(&self, _hostname: &str) {}
 }
 
 /// For library callers and tests that want no output.

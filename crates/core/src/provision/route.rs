@@ -7,6 +7,20 @@ use std::collections::BTreeMap;
 use flarelink_aws::{ApiGateway, Integration, Method, MethodAuth, Resource};
 
 use crate::config::{Route, RouteAuth};
+use crate::error::{Context, Error};
+use crate::report::{Action, StepId, StepReport};
+use crate::settle::Settle;
+
+const STEP: StepId = StepId::Route;
+
+/// Discover: the API's resources with their methods.
+pub async fn discover(
+    apigw: &ApiGateway,
+    api_id: &str,
+    subject: &str,
+) -> Result<Vec<Resource>, Error> {
+    apigw.get_resources(api_id).await.step(STEP, subject)
+}
 
 pub const INTEGRATION_TYPE: &str = "HTTP_PROXY";
 
@@ -158,6 +172,167 @@ pub async fn ensure_resource(
     Ok(parent_id)
 }
 
+fn describe(route: &Route) -> String {
+    format!(
+        "{} {} → {} (auth: {})",
+        route.method,
+        route.path,
+        route.upstream,
+        match route.auth {
+            RouteAuth::Cognito => "cognito",
+            RouteAuth::None => "none",
+        }
+    )
+}
+
+/// The report of one route's decision.
+pub fn report(route: &Route, action: &RouteAction) -> StepReport {
+    let what = describe(route);
+    match action {
+        RouteAction::Exists => StepReport::new(STEP, None, Action::Exists, what),
+        RouteAction::Create => {
+            StepReport::new(STEP, None, Action::Create, format!("create {what}"))
+        }
+        RouteAction::Update { auth, integration } => {
+            let mut r = StepReport::new(STEP, None, Action::Change, format!("update {what}"));
+            if *auth {
+                r = r.detail("authorization");
+            }
+            if *integration {
+                r = r.detail("HTTP integration");
+            }
+            r
+        }
+    }
+}
+
+/// The report of a stale method's removal.
+pub fn stale_report(s: &Stale) -> StepReport {
+    StepReport::new(
+        STEP,
+        None,
+        Action::Delete,
+        format!(
+            "delete {} {} (no longer in the configuration)",
+            s.method, s.path
+        ),
+    )
+}
+
+pub fn static_report(r: &Route) -> StepReport {
+    StepReport::new(
+        STEP,
+        None,
+        Action::Unknown,
+        format!("{} {} → {}", r.method, r.path, r.upstream),
+    )
+}
+
+/// Apply: every route (decided again by the caller with the authorizer's id, which may be
+/// new), then the removal of stale methods. `resources` are those read while planning (a new
+/// API has none: its root is read here). Each route is reported into `out`; returns whether
+/// anything changed.
+#[allow(clippy::too_many_arguments)] // the API, the plan's three parts, the sinks: all distinct
+pub async fn apply(
+    apigw: &ApiGateway,
+    settle: Settle<'_>,
+    api_id: &str,
+    subject: &str,
+    resources: &[Resource],
+    plan: &[(Route, RouteAction)],
+    stale: &[Stale],
+    authorizer_id: Option<&str>,
+    out: &mut Vec<StepReport>,
+) -> Result<bool, Error> {
+    let mut changed = false;
+    let mut known: BTreeMap<String, String> = resources
+        .iter()
+        .map(|r| (r.path.clone(), r.id.clone()))
+        .collect();
+    if known.is_empty() {
+        // A new API: read its root resource.
+        for r in discover(apigw, api_id, subject).await? {
+            known.insert(r.path, r.id);
+        }
+    }
+    for (route, action) in plan {
+        let mut r = report(route, action);
+        let wanted = desired_auth(route, authorizer_id);
+        match action {
+            RouteAction::Exists => {}
+            RouteAction::Create => {
+                settle.begin(STEP, None, &r.summary);
+                let resource_id = ensure_resource(apigw, api_id, &route.path, &mut known)
+                    .await
+                    .step(STEP, subject)?;
+                apigw
+                    .put_method(api_id, &resource_id, &route.method, &wanted)
+                    .await
+                    .step(STEP, subject)?;
+                apigw
+                    .put_integration(
+                        api_id,
+                        &resource_id,
+                        &route.method,
+                        INTEGRATION_TYPE,
+                        &route.method,
+                        &route.upstream,
+                    )
+                    .await
+                    .step(STEP, subject)?;
+                r.applied = true;
+            }
+            RouteAction::Update { auth, integration } => {
+                settle.begin(STEP, None, &r.summary);
+                let resource_id = known
+                    .get(&route.path)
+                    .cloned()
+                    .expect("an existing method has a resource");
+                if *auth {
+                    let current = resources
+                        .iter()
+                        .find(|x| x.path == route.path)
+                        .and_then(|x| x.methods.get(&route.method))
+                        .map(|m| m.auth())
+                        .unwrap_or_else(MethodAuth::none);
+                    apigw
+                        .update_method_auth(api_id, &resource_id, &route.method, &current, &wanted)
+                        .await
+                        .step(STEP, subject)?;
+                }
+                if *integration {
+                    apigw
+                        .put_integration(
+                            api_id,
+                            &resource_id,
+                            &route.method,
+                            INTEGRATION_TYPE,
+                            &route.method,
+                            &route.upstream,
+                        )
+                        .await
+                        .step(STEP, subject)?;
+                }
+                r.applied = true;
+            }
+        }
+        changed |= r.applied;
+        settle.report(r, out);
+    }
+    for s in stale {
+        let mut r = stale_report(s);
+        settle.begin(STEP, None, &r.summary);
+        apigw
+            .delete_method(api_id, &s.resource_id, &s.method)
+            .await
+            .step(STEP, subject)?;
+        r.applied = true;
+        changed = true;
+        settle.report(r, out);
+    }
+    Ok(changed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,7 +378,8 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
+    fn routes_are_created_or_updated_where_they_differ_and_stale_methods_removed_only_on_owned_apis(
+    ) {
         let ditto = route("/ditto", "GET", RouteAuth::Cognito);
         let good = method(
             "GET",
