@@ -11,6 +11,7 @@ mod golden;
 mod link;
 mod provision;
 mod resilience;
+mod run_lock;
 mod step_commands;
 mod story;
 mod unlink;

@@ -14,6 +14,7 @@ pub mod quota;
 pub mod report;
 pub mod resolve;
 pub mod run;
+pub mod run_lock;
 pub mod session;
 pub mod settle;
 pub mod steps;

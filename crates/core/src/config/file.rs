@@ -11,6 +11,8 @@ pub struct ConfigFile {
     pub aws: AwsSection,
     #[serde(default)]
     pub retry: RetrySection,
+    #[serde(default)]
+    pub lock: LockSection,
     #[serde(default, rename = "domain")]
     pub domains: Vec<DomainSection>,
     /// The guide's Cognito setup (`flarelink provision`).
@@ -100,6 +102,13 @@ pub struct CloudflareSection {
 pub struct AwsSection {
     pub region: Option<String>,
     pub profile: Option<String>,
+}
+
+/// The run lock (`run_lock`): how long a marker lives unless its holder renews it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockSection {
+    pub lease_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
