@@ -251,9 +251,11 @@ fn a_run_killed_at_a_random_moment_is_finished_by_a_clean_rerun() {
     for seed in seeds(2) {
         let stack = Stack::start();
         let api = stack.sample_api("ditto-api", "prod");
-        let config = chaos_config(&stack, "");
-        // A clean link-domain takes a few seconds here; kill somewhere inside it.
-        let delay = Duration::from_millis(seeded_millis(seed, 4000));
+        // A short lease: a run killed while holding the lock holds up the re-run only 10 s.
+        let config = chaos_config(&stack, "[lock]\nlease_seconds = 10\n\n");
+        // A clean link-domain takes a few seconds here (a read-only look, the lock, the
+        // writes); kill somewhere inside it.
+        let delay = Duration::from_millis(seeded_millis(seed, 8000));
         eprintln!("chaos seed {seed}: SIGKILL after {} ms", delay.as_millis());
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
         cmd.arg("--config").arg(&config).args(["link-domain"]);

@@ -7,6 +7,7 @@
 pub mod certs;
 pub mod config;
 pub mod error;
+pub mod in_use;
 pub mod link;
 pub mod ownership;
 pub mod provision;
