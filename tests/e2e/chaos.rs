@@ -251,9 +251,17 @@ fn a_run_killed_at_a_random_moment_is_finished_by_a_clean_rerun() {
     for seed in seeds(2) {
         let stack = Stack::start();
         let api = stack.sample_api("ditto-api", "prod");
-        let config = chaos_config(&stack, "");
-        // A clean link-domain takes a few seconds here; kill somewhere inside it.
-        let delay = Duration::from_millis(seeded_millis(seed, 4000));
+        // A short lease: a run killed while holding the lock holds up the re-run only 10 s.
+        let config = chaos_config(&stack, "[lock]\nlease_seconds = 10\n\n");
+        // Kill somewhere inside the run. How long a run takes depends on the machine's load, so
+        // the window is scaled from a dry-run (reads only) on the same stack: a first run makes
+        // those reads twice (its read-only look and the run) plus the lock and the writes, so 8 dry-runs cover a first run and some time after it.
+        let dry = Instant::now();
+        stack
+            .flarelink(&config, &["link-domain", "--dry-run"])
+            .assert_code(0);
+        let window = (dry.elapsed().as_millis() as u64 * 8).max(200);
+        let delay = Duration::from_millis(seeded_millis(seed, window));
         eprintln!("chaos seed {seed}: SIGKILL after {} ms", delay.as_millis());
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
         cmd.arg("--config").arg(&config).args(["link-domain"]);
@@ -271,9 +279,20 @@ fn a_run_killed_at_a_random_moment_is_finished_by_a_clean_rerun() {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        let finished = child.try_wait().unwrap().is_some();
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
+        let rerun = Instant::now();
         stack.flarelink(&config, &["link-domain"]).assert_code(0);
+        eprintln!(
+            "chaos seed {seed}: {}; the clean re-run took {} ms",
+            if finished {
+                "the run had finished before the kill"
+            } else {
+                "killed mid-run"
+            },
+            rerun.elapsed().as_millis()
+        );
         assert_linked(&stack, &api);
     }
 }

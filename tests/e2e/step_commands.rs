@@ -20,7 +20,9 @@ fn the_step_commands_in_order_do_what_link_domain_does() {
         "{}",
         early.stderr
     );
-    assert_eq!(stack.stats().writes, 0);
+    // Nothing was made (the run lock's marker, taken for a run that plans writes, is gone).
+    assert_eq!(stack.dns_records(), Vec::<serde_json::Value>::new());
+    assert_eq!(stack.live_origin_certs(), Vec::<serde_json::Value>::new());
 
     for (cmd, steps) in [
         ("origin-cert", vec!["origin-cert", "acm-import"]),

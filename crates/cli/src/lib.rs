@@ -65,7 +65,22 @@ fn finish(ui: &progress::Ui, report: &RunReport, human: bool) -> u8 {
     } else {
         println!("{}", output::json_report(report));
     }
-    0
+    // Exit 0 means the state is right: a run that leaves something behind says so and fails.
+    let left: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| flarelink_core::in_use::is_left_over(w))
+        .collect();
+    if left.is_empty() {
+        return 0;
+    }
+    if human {
+        eprintln!(
+            "error: the run left {} thing(s) behind (see \"left over\" above); exit 1",
+            left.len()
+        );
+    }
+    1
 }
 
 fn report_config_errors(errors: &ConfigErrors, human: bool) -> u8 {

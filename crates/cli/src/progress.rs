@@ -150,4 +150,8 @@ impl Progress for Ui {
             }
         }
     }
+
+    fn waiting(&self, message: &str) {
+        self.notice(message.to_string());
+    }
 }

@@ -54,6 +54,10 @@ pub struct DnsRecord {
     pub proxied: Option<bool>,
     pub ttl: Option<u32>,
     pub comment: Option<String>,
+    /// When Cloudflare created it (RFC 3339, Cloudflare's clock): the run lock orders its
+    /// markers by it.
+    #[serde(default)]
+    pub created_on: Option<String>,
 }
 
 /// What flarelink writes. `ttl` 1 means automatic (required when proxied).

@@ -51,6 +51,10 @@ pub enum Error {
         source: CertError,
     },
 
+    /// The run lock could not be taken, renewed or was lost (see `run_lock`).
+    #[error("run lock: {message}")]
+    Lock { message: String, fix: String },
+
     /// `FLARELINK_FAULT_AFTER_STEP` stopped the run on purpose (crash-recovery tests).
     #[error("stopped after step {0} (FLARELINK_FAULT_AFTER_STEP)")]
     InjectedFault(StepId),
@@ -70,7 +74,9 @@ impl Error {
             Error::Config(_) => None,
             Error::Cloudflare { source, .. } => source.hint(),
             Error::Aws { source, .. } => source.hint(),
-            Error::Conflict { fix, .. } | Error::Precondition { fix, .. } => Some(fix.clone()),
+            Error::Conflict { fix, .. }
+            | Error::Precondition { fix, .. }
+            | Error::Lock { fix, .. } => Some(fix.clone()),
             Error::Certificate { .. } => Some(
                 "nothing was imported; the origin certificate was revoked. Run the command again; if it repeats, report it with the message above".into(),
             ),
@@ -86,6 +92,7 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::Precondition { .. } => "precondition",
             Error::Certificate { .. } => "certificate",
+            Error::Lock { .. } => "lock",
             Error::InjectedFault(_) => "injected-fault",
         }
     }

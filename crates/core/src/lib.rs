@@ -7,6 +7,7 @@
 pub mod certs;
 pub mod config;
 pub mod error;
+pub mod in_use;
 pub mod link;
 pub mod ownership;
 pub mod provision;
@@ -14,6 +15,7 @@ pub mod quota;
 pub mod report;
 pub mod resolve;
 pub mod run;
+pub mod run_lock;
 pub mod session;
 pub mod settle;
 pub mod steps;

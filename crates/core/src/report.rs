@@ -279,6 +279,8 @@ pub trait Progress: Send + Sync {
     fn hostnames(&self, _hostnames: &[String]) {}
     /// Every step of `hostname` has settled (or the hostname stopped on an error).
     fn hostname_settled(&self, _hostname: &str) {}
+    /// The run waits for something outside any step (another run's lock).
+    fn waiting(&self, _message: &str) {}
 }
 
 /// For library callers and tests that want no output.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use flarelink_core::{link, unlink, RunOptions, Selection, StepId};
+use flarelink_core::{link, run_lock, unlink, RunOptions, Selection, StepId};
 
 use crate::args::{Cli, Command, RunArgs};
 use crate::clients::{self, Built};
@@ -73,18 +73,58 @@ pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u
         }
         Err(e) => return report_config_errors(&e, human),
     };
-    let result = match command {
-        Command::UnlinkDomain(_) => unlink::run(&config, &clouds, options, ui.clone()).await,
-        other => {
-            link::run(
-                &config,
-                &clouds,
-                &selection(other),
-                options,
-                ui.clone(),
-                other.name(),
-            )
-            .await
+    let work = |options: RunOptions, progress: Arc<dyn flarelink_core::Progress>| {
+        let (config, clouds) = (&config, &clouds);
+        async move {
+            match command {
+                Command::UnlinkDomain(_) => unlink::run(config, clouds, options, progress).await,
+                other => {
+                    link::run(
+                        config,
+                        clouds,
+                        &selection(other),
+                        options,
+                        progress,
+                        other.name(),
+                    )
+                    .await
+                }
+            }
+        }
+    };
+    // A dry-run only reads and takes no lock. So does a run with nothing to do (a read-only
+    // look first); a run with changes takes the zone's lock and then reads again under it.
+    let result = if args.dry_run {
+        work(options, ui.clone()).await
+    } else {
+        let look = work(
+            RunOptions {
+                dry_run: true,
+                ..options
+            },
+            Arc::new(flarelink_core::report::NoProgress),
+        )
+        .await;
+        match look {
+            Ok(report) if !report.steps.iter().any(|s| s.action.is_write()) => {
+                let unlinking = matches!(command, Command::UnlinkDomain(_));
+                Ok(replay_as_run(ui.as_ref(), report, !unlinking))
+            }
+            // A refusal is decided from reads alone: nothing to lock for.
+            Err(
+                e @ (flarelink_core::Error::Conflict { .. }
+                | flarelink_core::Error::Precondition { .. }
+                | flarelink_core::Error::Config(_)),
+            ) => Err(e),
+            _ => {
+                run_lock::exclusive(
+                    &config,
+                    &clouds.cloudflare,
+                    ui.as_ref(),
+                    work(options, ui.clone()),
+                )
+                .await
+            }
         }
     };
     match result {
@@ -94,4 +134,32 @@ pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u
             report_error(&e, human)
         }
     }
+}
+
+/// A read-only look that found nothing to do is the run: its lines are shown as a run's.
+fn replay_as_run(
+    ui: &Ui,
+    mut report: flarelink_core::RunReport,
+    zone_first: bool,
+) -> flarelink_core::RunReport {
+    use flarelink_core::Progress;
+    report.dry_run = false;
+    let hostnames: Vec<String> = report.domains.iter().map(|d| d.hostname.clone()).collect();
+    ui.hostnames(&hostnames);
+    // In the order a run settles them: link-domain's zone-wide step first, then each
+    // hostname's chain; unlink-domain's zone-wide step last.
+    let (zone_wide, per_host): (Vec<_>, Vec<_>) =
+        report.steps.iter().partition(|s| s.hostname.is_none());
+    let ordered: Vec<_> = if zone_first {
+        zone_wide.into_iter().chain(per_host).collect()
+    } else {
+        per_host.into_iter().chain(zone_wide).collect()
+    };
+    for step in ordered {
+        ui.end(step);
+    }
+    for h in &hostnames {
+        ui.hostname_settled(h);
+    }
+    report
 }

@@ -7,6 +7,7 @@ pub struct ConfigFile {
     pub cloudflare: CloudflareSection,
     pub aws: AwsSection,
     pub retry: RetrySection,
+    pub lock: LockSection,
     pub domains: Vec<DomainSection>,
     /// The guide's Cognito setup (`flarelink provision`).
     pub cognito: Option<CognitoSection>,
@@ -85,6 +86,12 @@ pub struct AwsSection {
     pub profile: Option<String>,
 }
 
+/// The run lock (`run_lock`): how long a marker lives unless its holder renews it.
+#[derive(Debug, Clone, Default)]
+pub struct LockSection {
+    pub lease_seconds: Option<u64>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct RetrySection {
     pub max_attempts: Option<u32>,
@@ -116,7 +123,15 @@ pub struct CertificateSection {
 pub const SCHEMA: &[(&str, &[&str])] = &[
     (
         "",
-        &["cloudflare", "aws", "retry", "domain", "cognito", "api"],
+        &[
+            "cloudflare",
+            "aws",
+            "retry",
+            "lock",
+            "domain",
+            "cognito",
+            "api",
+        ],
     ),
     (
         "cloudflare",
@@ -127,6 +142,7 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
         "retry",
         &["max_attempts", "max_quota_waits", "request_timeout_seconds"],
     ),
+    ("lock", &["lease_seconds"]),
     (
         "domain[]",
         &["hostname", "rest_api", "stage", "base_path", "certificate"],

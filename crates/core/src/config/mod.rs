@@ -126,6 +126,8 @@ pub struct Config {
     pub profile: Option<String>,
     pub sources: Sources,
     pub retry: RetryPolicy,
+    /// How long the run lock's marker lives unless renewed (`lock.lease_seconds`).
+    pub lock_lease: Duration,
     pub domains: Vec<Domain>,
     pub cognito: Option<CognitoConfig>,
     pub api: Option<ApiConfig>,
@@ -504,6 +506,18 @@ fn validate(
             ),
         );
     }
+    let lease = file.lock.lease_seconds.unwrap_or(120);
+    if !(10..=3600).contains(&lease) {
+        add(
+            errors,
+            "lock.lease_seconds",
+            &lease.to_string(),
+            (
+                "must be between 10 and 3600".into(),
+                "120 (the default) lets the next run take over two minutes after a run died".into(),
+            ),
+        );
+    }
     let timeout = file
         .retry
         .request_timeout_seconds
@@ -712,6 +726,7 @@ fn validate(
             max_quota_waits,
             request_timeout: Duration::from_secs(timeout),
         },
+        lock_lease: Duration::from_secs(lease),
         domains,
         cognito,
         api,

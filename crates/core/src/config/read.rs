@@ -551,6 +551,15 @@ pub fn read(reader: &mut Reader<'_>, root: &Spanned<DeTable<'_>>) -> ConfigFile 
         reader.finish(t);
     }
 
+    if let Some(mut t) = reader.table(&mut top, "lock") {
+        file.lock.lease_seconds = reader.number(
+            &mut t,
+            "lease_seconds",
+            "a whole number of seconds from 10 to 3600",
+        );
+        reader.finish(t);
+    }
+
     for mut t in reader.tables(&mut top, "domain") {
         let mut d = DomainSection {
             hostname: reader.required_string(

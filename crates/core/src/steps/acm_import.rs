@@ -7,12 +7,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use flarelink_aws::{Acm, DomainName, ErrorKind, SecretPem};
+use flarelink_aws::{Acm, DomainName, SecretPem};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::certs::{self, name_covers};
 use crate::config::{Config, Domain, KeyType};
 use crate::error::{Context, Error};
+use crate::in_use::{self, Deleted};
 use crate::ownership;
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
@@ -377,14 +378,16 @@ pub async fn retire_superseded(
             Some(h),
             &format!("retiring superseded certificate {}", old.arn),
         );
-        match clouds.aws()?.acm.delete_certificate(&old.arn).await {
-            Ok(_) => retired = true,
-            Err(e) if e.kind == ErrorKind::Conflict => {
+        match in_use::delete_when_released(&clouds.aws()?.acm, &old.arn, settle, report_step, h)
+            .await
+        {
+            Ok(Deleted::Gone) => retired = true,
+            Ok(Deleted::StillInUse) => {
                 not_deleted.push(old.arn.clone());
-                warnings.push(format!(
-                    "{h}: superseded certificate {} is still in use according to ACM (it releases it minutes after the switch); a later run retires it",
+                warnings.push(in_use::left_over(format_args!(
+                    "{h}: superseded certificate {} is still in use according to ACM after 2 minutes (it releases it minutes after the switch); its origin certificate stays live. Finish with `flarelink link-domain --hostname {h}` in a few minutes (it deletes the certificate and revokes its origin certificate)",
                     old.arn
-                ))
+                )))
             }
             Err(e) => return Err(e).step(STEP, h),
         }
@@ -518,15 +521,15 @@ pub async fn remove(
             continue;
         }
         settle.begin(STEP, Some(h), &format!("deleting {}", c.arn));
-        match clouds.aws()?.acm.delete_certificate(&c.arn).await {
-            Ok(_) => deleted_origin_ids.extend(c.origin_cert_id.clone()),
+        match in_use::delete_when_released(&clouds.aws()?.acm, &c.arn, settle, STEP, h).await {
+            Ok(Deleted::Gone) => deleted_origin_ids.extend(c.origin_cert_id.clone()),
             // ACM keeps a certificate "in use" for minutes after its domain is deleted.
-            Err(e) if e.kind == ErrorKind::Conflict => {
+            Ok(Deleted::StillInUse) => {
                 protected.extend(c.origin_cert_id.clone());
-                warnings.push(format!(
-                    "{h}: ACM still lists {} in use (it releases certificates minutes after their domain is deleted); run unlink-domain again later to delete it and revoke its origin certificate",
+                warnings.push(in_use::left_over(format_args!(
+                    "{h}: ACM still lists {} in use after 2 minutes (it releases certificates minutes after their domain is deleted); it and its origin certificate stay. Finish with `flarelink unlink-domain --hostname {h}` in a few minutes",
                     c.arn
-                ))
+                )))
             }
             Err(e) => return Err(e).step(STEP, h),
         }

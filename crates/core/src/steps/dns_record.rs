@@ -394,6 +394,7 @@ mod tests {
             proxied: Some(proxied),
             ttl: Some(1),
             comment,
+            created_on: None,
         }
     }
 
@@ -463,6 +464,7 @@ mod tests {
             proxied: Some(proxied),
             ttl: Some(1),
             comment,
+            created_on: None,
         };
         let ours = wanted.comment.clone();
         let records = vec![
