@@ -41,9 +41,14 @@ pub fn fingerprint(api: &ApiConfig, pool: Option<&str>) -> String {
         .routes
         .iter()
         .map(|r| {
+            // With the path mappings: a deployment made before they were set must be redone.
             format!(
-                "{} {} -> {} auth={:?}",
-                r.method, r.path, r.upstream, r.auth
+                "{} {} -> {} auth={:?} params={:?}",
+                r.method,
+                r.path,
+                r.upstream,
+                r.auth,
+                super::route::integration_request_parameters(r)
             )
         })
         .collect();
