@@ -117,6 +117,15 @@ def patch_method_and_authorizer_updates() -> None:
                 elif kind == "remove" and value in scopes:
                     scopes.remove(value)
                 method.authorization_scopes = scopes or None
+            elif (path or "").startswith("/requestParameters/") and kind in ("add", "remove"):
+                # AWS: add sets the parameter (value "true" = required), remove drops it.
+                name = path[len("/requestParameters/"):]
+                params = dict(method.request_parameters or {})
+                if kind == "add":
+                    params[name] = str(value).lower() == "true"
+                else:
+                    params.pop(name, None)
+                method.request_parameters = params
             else:
                 raise BadRequestException(f"Invalid patch operation specified: {kind} {path}")
         return method

@@ -11,6 +11,11 @@ use serde_json::Value;
 
 const HOST: &str = "api.example.com";
 const PASSWORD: &str = "Superd3d$-e2e";
+/// The guide's route first (verify's default), then one with a path variable its upstream uses.
+const POKEMON_ROUTES: &str = "[[api.route]]\npath = \"/ditto\"\nmethod = \"GET\"\n\
+     upstream = \"https://pokeapi.co/api/v2/pokemon/ditto\"\n\n\
+     [[api.route]]\npath = \"/pokemon/{name}\"\nmethod = \"GET\"\n\
+     upstream = \"https://pokeapi.co/api/v2/pokemon/{name}\"\n\n";
 
 struct Env {
     s: Standins,
@@ -53,16 +58,17 @@ impl Env {
         }
     }
 
-    /// The guide's setup (provision's defaults: GET /ditto → PokeAPI behind Cognito) and one
-    /// `[[domain]]` for `HOST`, the emulator's Origin CA root as the chain.
-    fn config(&self, ssl_mode: &str) -> PathBuf {
+    /// The guide's setup (provision's defaults: GET /ditto → PokeAPI behind Cognito, unless
+    /// `routes` lists `[[api.route]]`s) and one `[[domain]]` for `HOST`, the emulator's Origin
+    /// CA root as the chain.
+    fn config(&self, ssl_mode: &str, routes: &str) -> PathBuf {
         let text = format!(
             "[cloudflare]\nzone = \"example.com\"\nssl_mode = \"{ssl_mode}\"\norigin_ca_roots = [{root:?}]\n\n\
              [aws]\nregion = \"us-east-1\"\n\n[retry]\nmax_attempts = 2\n\n\
              [cognito]\nuser_pool = \"APIgatewayUserPool\"\napp_client = \"APIgatewayUserPoolClient\"\n\
              domain_prefix = \"apigatewayauthonetwothree\"\ncallback_urls = [\"https://example.com\"]\n\
              deletion_protection = false\n\n[api]\nname = \"ditto-api\"\nstage = \"prod\"\n\n\
-             [[domain]]\nhostname = \"{HOST}\"\nrest_api = \"ditto-api\"\nstage = \"prod\"\n",
+             {routes}[[domain]]\nhostname = \"{HOST}\"\nrest_api = \"ditto-api\"\nstage = \"prod\"\n",
             root = self.s.origin_ca_root().display().to_string(),
         );
         let path = self.dir.path().join(format!("config-{ssl_mode}.toml"));
@@ -185,7 +191,7 @@ fn diagnosis(out: &Out, check: usize) -> Value {
 #[test]
 fn the_guides_two_calls_through_the_edge_and_its_common_errors() {
     let env = Env::start();
-    let config = env.config("full");
+    let config = env.config("full", POKEMON_ROUTES);
     let id = env.guide(&config);
 
     // Cloudflare's official Python SDK reaches the emulator with nothing but `env`.
@@ -208,6 +214,21 @@ emit([z.name for z in Cloudflare().zones.list(name="example.com")])
     assert_eq!(with.status, 200, "{with:?}");
     assert_eq!(with.json()["name"], "ditto");
     assert_eq!(with.json()["id"], 132);
+
+    // A path variable reaches the upstream: `/pokemon/{name}` fills the upstream's `{name}`
+    // (the upstream serves ditto, and 404 for any other name).
+    let named = env
+        .s
+        .via_edge(HOST, "/pokemon/ditto", &[("Authorization", &id)]);
+    assert_eq!(named.status, 200, "{named:?}");
+    assert_eq!(named.json()["name"], "ditto");
+    assert_eq!(named.json()["id"], 132);
+    let other = env
+        .s
+        .via_edge(HOST, "/pokemon/pikachu", &[("Authorization", &id)]);
+    assert_eq!(other.status, 404, "the upstream's own 404: {other:?}");
+    let guarded = env.s.via_edge(HOST, "/pokemon/ditto", &[]);
+    assert_eq!(guarded.status, 401, "{guarded:?}");
 
     // verify agrees, signing in itself.
     let edge = env.s.edge_address();
@@ -323,7 +344,7 @@ emit([z.name for z in Cloudflare().zones.list(name="example.com")])
 #[test]
 fn ssl_modes_through_the_edge() {
     let env = Env::start();
-    let config = env.config("strict");
+    let config = env.config("strict", "");
     let id = env.guide(&config);
     let edge = env.s.edge_address();
     let zone = env.s.zone_id("example.com");

@@ -246,6 +246,55 @@ fn switching_a_routes_auth_updates_the_method_in_place_and_redeploys() {
     assert_eq!(back["deployments"], 3);
 }
 
+/// The `/pokemon/{name}` GET's request parameters, method's and integration's, read with boto3;
+/// with `strip`, first removes them as a flarelink without path mappings left them.
+fn pokemon_parameters(stack: &Stack, strip: bool) -> Value {
+    stack.boto3(&format!(
+        r#"
+apigw = client("apigateway")
+api = [a for a in apigw.get_rest_apis()["items"] if a["name"] == "ditto-api"][0]["id"]
+res = [r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/pokemon/{{name}}"][0]["id"]
+if {strip}:
+    apigw.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="HTTP_PROXY",
+                          integrationHttpMethod="GET", uri="https://pokeapi.co/api/v2/pokemon/{{name}}")
+    apigw.update_method(restApiId=api, resourceId=res, httpMethod="GET", patchOperations=[
+        {{"op": "remove", "path": "/requestParameters/method.request.path.name"}}])
+m = apigw.get_method(restApiId=api, resourceId=res, httpMethod="GET")
+i = apigw.get_integration(restApiId=api, resourceId=res, httpMethod="GET")
+emit({{"method": m.get("requestParameters") or {{}}, "integration": i.get("requestParameters") or {{}}}})
+"#,
+        strip = if strip { "True" } else { "False" }
+    ))
+}
+
+#[test]
+fn a_path_variable_is_mapped_and_an_unmapped_route_is_remapped_and_redeployed() {
+    let stack = Stack::start();
+    let config = stack.provision_config(
+        "[[api.route]]\npath = \"/pokemon/{name}\"\nmethod = \"GET\"\nupstream = \"https://pokeapi.co/api/v2/pokemon/{name}\"\n",
+        "",
+    );
+    stack.flarelink(&config, &["provision"]).assert_code(0);
+    let mapped = json!({
+        "method": {"method.request.path.name": true},
+        "integration": {"integration.request.path.name": "method.request.path.name"},
+    });
+    assert_eq!(pokemon_parameters(&stack, false), mapped);
+
+    // As an older flarelink left it: no mapping. The next run restores it and redeploys.
+    assert_eq!(
+        pokemon_parameters(&stack, true),
+        json!({"method": {}, "integration": {}})
+    );
+    let run = stack.flarelink(&config, &["provision", "--output", "json"]);
+    run.assert_code(0);
+    assert_eq!(run.writes(), vec!["route:change", "deployment:create"]);
+    assert_eq!(pokemon_parameters(&stack, false), mapped);
+    assert_eq!(provisioned(&stack)["deployments"], 2);
+    let again = stack.flarelink(&config, &["provision", "--output", "json"]);
+    assert!(again.writes().is_empty(), "{:?}", again.actions());
+}
+
 #[test]
 fn a_renamed_route_is_created_and_the_old_method_removed_on_flarelinks_api() {
     let stack = Stack::start();

@@ -61,6 +61,8 @@ pub struct Method {
     /// OAuth scopes; with any, a Cognito authorizer expects an access token, without, an ID token.
     pub authorization_scopes: Vec<String>,
     pub api_key_required: bool,
+    /// e.g. `method.request.path.name` → required; the path variables an integration maps.
+    pub request_parameters: BTreeMap<String, bool>,
     pub integration: Option<Integration>,
 }
 
@@ -121,6 +123,9 @@ pub struct Integration {
     pub timeout_in_millis: Option<i32>,
     /// `INTERNET` or `VPC_LINK`, when reported.
     pub connection_type: Option<String>,
+    /// e.g. `integration.request.path.name` → `method.request.path.name`: how a `{name}` in
+    /// `uri` is filled from the method's request (without it the placeholder is sent as is).
+    pub request_parameters: BTreeMap<String, String>,
 }
 
 /// An authorizer of a REST API.
@@ -197,16 +202,48 @@ impl ApiGateway {
         resources::get_method(&self.client, api_id, resource_id, http_method).await
     }
 
-    /// PutMethod: a new method with the given authorization (AWS refuses an existing one with
-    /// ConflictException; switch its authorization with [`ApiGateway::update_method_auth`]).
+    /// PutMethod: a new method with the given authorization and request parameters (e.g.
+    /// `method.request.path.name` → required). AWS refuses an existing one with
+    /// ConflictException; switch its authorization with [`ApiGateway::update_method_auth`], its
+    /// parameters with [`ApiGateway::update_method_request_parameters`].
     pub async fn put_method(
         &self,
         api_id: &str,
         resource_id: &str,
         http_method: &str,
         auth: &MethodAuth,
+        request_parameters: &BTreeMap<String, bool>,
     ) -> Result<Method, Error> {
-        resources::put_method(&self.client, api_id, resource_id, http_method, auth).await
+        resources::put_method(
+            &self.client,
+            api_id,
+            resource_id,
+            http_method,
+            auth,
+            request_parameters,
+        )
+        .await
+    }
+
+    /// UpdateMethod: change an existing method's request parameters from `current` to `wanted`
+    /// in place (`add`/`remove /requestParameters/<name>`).
+    pub async fn update_method_request_parameters(
+        &self,
+        api_id: &str,
+        resource_id: &str,
+        http_method: &str,
+        current: &BTreeMap<String, bool>,
+        wanted: &BTreeMap<String, bool>,
+    ) -> Result<Method, Error> {
+        resources::update_method_request_parameters(
+            &self.client,
+            api_id,
+            resource_id,
+            http_method,
+            current,
+            wanted,
+        )
+        .await
     }
 
     /// UpdateMethod: switch an existing method's authorization from `current` to `wanted` in
@@ -240,8 +277,10 @@ impl ApiGateway {
         resources::delete_method(&self.client, api_id, resource_id, http_method).await
     }
 
-    /// PutIntegration: e.g. `HTTP_PROXY` with `GET` to `https://pokeapi.co/api/v2/pokemon/ditto`.
-    /// Replaces the method's integration if it has one.
+    /// PutIntegration: e.g. `HTTP_PROXY` with `GET` to `https://pokeapi.co/api/v2/pokemon/{name}`
+    /// with `integration.request.path.name` → `method.request.path.name`. Replaces the method's
+    /// integration if it has one.
+    #[allow(clippy::too_many_arguments)] // PutIntegration's own fields, all distinct
     pub async fn put_integration(
         &self,
         api_id: &str,
@@ -250,6 +289,7 @@ impl ApiGateway {
         type_: &str,
         integration_http_method: &str,
         uri: &str,
+        request_parameters: &BTreeMap<String, String>,
     ) -> Result<Integration, Error> {
         resources::put_integration(
             &self.client,
@@ -259,6 +299,7 @@ impl ApiGateway {
             type_,
             integration_http_method,
             uri,
+            request_parameters,
         )
         .await
     }

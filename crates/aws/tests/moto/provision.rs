@@ -24,6 +24,9 @@ use crate::common::{clients, recording_observer, settings};
 use crate::stub::{Canned, Stub};
 
 const POKEAPI: &str = "https://pokeapi.co/api/v2/pokemon/ditto";
+const POKEAPI_NAMED: &str = "https://pokeapi.co/api/v2/pokemon/{name}";
+const METHOD_NAME: &str = "method.request.path.name";
+const INTEGRATION_NAME: &str = "integration.request.path.name";
 
 /// A Cognito user pool made with boto3 (independent of flarelink); returns its ARN.
 fn user_pool_arn(moto: &Moto, name: &str) -> String {
@@ -135,6 +138,7 @@ pub async fn guide_api_step_by_step() {
             &ditto.id,
             "GET",
             &MethodAuth::cognito(&authorizer.id, vec![]),
+            &BTreeMap::new(),
         )
         .await
         .expect("put GET");
@@ -158,7 +162,15 @@ pub async fn guide_api_step_by_step() {
 
     let integration = aws
         .apigateway
-        .put_integration(&api.id, &ditto.id, "GET", "HTTP_PROXY", "GET", POKEAPI)
+        .put_integration(
+            &api.id,
+            &ditto.id,
+            "GET",
+            "HTTP_PROXY",
+            "GET",
+            POKEAPI,
+            &BTreeMap::new(),
+        )
         .await
         .expect("put integration");
     assert_eq!(integration.type_, "HTTP_PROXY");
@@ -305,23 +317,50 @@ pub async fn resources_with_several_methods() {
         .unwrap();
     let cognito = MethodAuth::cognito(&authorizer.id, vec!["email".into()]);
 
-    for (resource, verb, auth, integrate) in [
-        (&ditto.id, "GET", &cognito, true),
-        (&ditto.id, "POST", &MethodAuth::none(), true),
-        (&ditto.id, "DELETE", &MethodAuth::none(), false),
-        (&named.id, "ANY", &cognito, true),
+    // `/ditto/{name}` declares its path variable and maps it into the upstream's `{name}`.
+    let none = (BTreeMap::new(), BTreeMap::new());
+    let name = (
+        BTreeMap::from([(METHOD_NAME.to_string(), true)]),
+        BTreeMap::from([(INTEGRATION_NAME.to_string(), METHOD_NAME.to_string())]),
+    );
+    for (resource, verb, auth, integrate, (method_params, integration_params), uri) in [
+        (&ditto.id, "GET", &cognito, true, &none, POKEAPI),
+        (&ditto.id, "POST", &MethodAuth::none(), true, &none, POKEAPI),
+        (
+            &ditto.id,
+            "DELETE",
+            &MethodAuth::none(),
+            false,
+            &none,
+            POKEAPI,
+        ),
+        (&named.id, "ANY", &cognito, true, &name, POKEAPI_NAMED),
     ] {
         let method = aws
             .apigateway
-            .put_method(&api.id, resource, verb, auth)
+            .put_method(&api.id, resource, verb, auth, method_params)
             .await
             .unwrap();
         assert_eq!(&method.auth(), auth, "{verb}");
+        assert_eq!(&method.request_parameters, method_params, "{verb}");
         if integrate {
-            aws.apigateway
-                .put_integration(&api.id, resource, verb, "HTTP_PROXY", verb, POKEAPI)
+            let integration = aws
+                .apigateway
+                .put_integration(
+                    &api.id,
+                    resource,
+                    verb,
+                    "HTTP_PROXY",
+                    verb,
+                    uri,
+                    integration_params,
+                )
                 .await
                 .unwrap();
+            assert_eq!(
+                &integration.request_parameters, integration_params,
+                "{verb}"
+            );
         }
     }
 
@@ -352,6 +391,56 @@ pub async fn resources_with_several_methods() {
         resources[2].methods["ANY"].authorizer_id.as_deref(),
         Some(authorizer.id.as_str())
     );
+    // The path mapping read back: through get_resources, GetIntegration, and boto3.
+    assert_eq!(resources[2].methods["ANY"].request_parameters, name.0);
+    assert_eq!(
+        aws.apigateway
+            .get_integration(&api.id, &named.id, "ANY")
+            .await
+            .unwrap()
+            .map(|i| i.request_parameters),
+        Some(name.1.clone())
+    );
+    let stored = |moto: &Moto| {
+        boto3(
+            &format!(
+                r#"
+                c = client("apigateway")
+                m = c.get_method(restApiId={api}, resourceId={res}, httpMethod="ANY")
+                i = c.get_integration(restApiId={api}, resourceId={res}, httpMethod="ANY")
+                emit({{"method": m.get("requestParameters"), "integration": i.get("requestParameters"),
+                       "uri": i.get("uri")}})
+                "#,
+                api = py_str(&api.id),
+                res = py_str(&named.id)
+            ),
+            moto,
+        )
+    };
+    assert_eq!(
+        stored(&moto),
+        json!({
+            "method": {METHOD_NAME: true},
+            "integration": {INTEGRATION_NAME: METHOD_NAME},
+            "uri": POKEAPI_NAMED,
+        })
+    );
+    // UpdateMethod drops and adds the declaration in place (patch `remove`/`add
+    // /requestParameters/method.request.path.name`).
+    let dropped = aws
+        .apigateway
+        .update_method_request_parameters(&api.id, &named.id, "ANY", &name.0, &BTreeMap::new())
+        .await
+        .expect("UpdateMethod remove /requestParameters");
+    assert!(dropped.request_parameters.is_empty());
+    assert_eq!(stored(&moto)["method"], json!({}));
+    let added = aws
+        .apigateway
+        .update_method_request_parameters(&api.id, &named.id, "ANY", &BTreeMap::new(), &name.0)
+        .await
+        .expect("UpdateMethod add /requestParameters");
+    assert_eq!(added.request_parameters, name.0);
+    assert_eq!(stored(&moto)["method"], json!({METHOD_NAME: true}));
     assert_eq!(
         aws.apigateway
             .get_method(&api.id, &ditto.id, "GET")
@@ -452,7 +541,7 @@ pub async fn switch_method_auth_in_place() {
         .unwrap();
     let cognito = MethodAuth::cognito(&authorizer.id, vec![]);
     aws.apigateway
-        .put_method(&api.id, &root, "GET", &cognito)
+        .put_method(&api.id, &root, "GET", &cognito, &BTreeMap::new())
         .await
         .unwrap();
     // moto 5.2.5 has no UpdateMethod; the project's launcher adds it (scripts/moto_launcher.py).

@@ -166,6 +166,33 @@ pub fn check_route_path(path: &str) -> Result<(), (String, String)> {
     Ok(())
 }
 
+/// The names of a route path's variables: `name` for `{name}`, `proxy` for `{proxy+}`.
+pub fn path_variables(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .map(|v| v.trim_end_matches('+').to_string())
+        .collect()
+}
+
+/// The `{name}` (or `{name+}`) placeholders an upstream URL uses, by name, in order.
+pub fn upstream_placeholders(upstream: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = upstream;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        let name = rest[start + 1..start + len]
+            .trim_end_matches('+')
+            .to_string();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+        rest = &rest[start + len + 1..];
+    }
+    names
+}
+
 pub(super) fn validate_cognito(s: &CognitoSection, errors: &mut Vec<ConfigError>) -> CognitoConfig {
     if let Some(v) = &s.user_pool {
         check_name("cognito.user_pool", v, "user pool", errors);
@@ -289,6 +316,21 @@ pub(super) fn validate_api(
                 )),
             }
         }
+        if let (Some(p), Some(u)) = (&r.path, &r.upstream) {
+            let vars = path_variables(p);
+            for name in upstream_placeholders(u) {
+                if !vars.contains(&name) {
+                    errors.push(ConfigError::new(
+                        field("upstream"),
+                        super::environment::shown_url(u),
+                        format!("uses {{{name}}}, which path {p:?} has no variable for"),
+                        format!(
+                            "add a {{{name}}} segment to the path, or remove {{{name}}} from the upstream"
+                        ),
+                    ));
+                }
+            }
+        }
         let auth = match r.auth.as_deref().unwrap_or("cognito") {
             "cognito" => RouteAuth::Cognito,
             "none" => RouteAuth::None,
@@ -372,6 +414,22 @@ mod tests {
         assert!(check_callback_url("http://example.com").is_err());
         assert!(check_callback_url("https://example.com/#x").is_err());
         assert!(check_callback_url("example.com").is_err());
+    }
+
+    #[test]
+    fn path_variables_and_upstream_placeholders_are_read_by_name() {
+        assert_eq!(path_variables("/pokemon/{name}"), vec!["name"]);
+        assert_eq!(path_variables("/a/{id}/b/{proxy+}"), vec!["id", "proxy"]);
+        assert!(path_variables("/ditto").is_empty());
+        assert_eq!(
+            upstream_placeholders("https://pokeapi.co/api/v2/pokemon/{name}"),
+            vec!["name"]
+        );
+        assert_eq!(
+            upstream_placeholders("https://h/{proxy}/x/{id}?q={id}"),
+            vec!["proxy", "id"]
+        );
+        assert!(upstream_placeholders("https://pokeapi.co/api/v2/pokemon/ditto").is_empty());
     }
 
     #[test]

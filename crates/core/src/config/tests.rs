@@ -399,3 +399,26 @@ fn a_key_in_the_wrong_section_is_told_where_it_belongs() {
     assert_eq!(e.0[0].field, "aws.zone", "{e}");
     assert!(e.0[0].fix.contains("[cloudflare]"), "{e}");
 }
+
+#[test]
+fn an_upstream_placeholder_without_a_path_variable_is_refused() {
+    let route = |path: &str, upstream: &str| {
+        PROVISION.replace(
+            "stage = \"prod\"\n",
+            &format!("stage = \"prod\"\n[[api.route]]\npath = \"{path}\"\nmethod = \"GET\"\nupstream = \"{upstream}\"\n"),
+        )
+    };
+    let e = load(&route(
+        "/pokemon",
+        "https://pokeapi.co/api/v2/pokemon/{name}",
+    ))
+    .unwrap_err();
+    let bad = e.0.iter().find(|x| x.field == "api.route[0].upstream");
+    assert!(bad.is_some(), "{:?}", e.0);
+    assert!(load(&route(
+        "/pokemon/{name}",
+        "https://pokeapi.co/api/v2/pokemon/{name}"
+    ))
+    .is_ok());
+    assert!(load(&route("/a/{proxy+}", "https://up.example/{proxy}")).is_ok());
+}

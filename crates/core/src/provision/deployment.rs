@@ -41,10 +41,17 @@ pub fn fingerprint(api: &ApiConfig, pool: Option<&str>) -> String {
         .routes
         .iter()
         .map(|r| {
-            format!(
+            // With the path mappings, when there are any: a deployment made before they were
+            // set must be redone, one of a route without path variables need not be.
+            let params = super::route::integration_request_parameters(r);
+            let mut line = format!(
                 "{} {} -> {} auth={:?}",
                 r.method, r.path, r.upstream, r.auth
-            )
+            );
+            if !params.is_empty() {
+                line.push_str(&format!(" params={params:?}"));
+            }
+            line
         })
         .collect();
     routes.sort();

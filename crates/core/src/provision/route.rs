@@ -29,9 +29,11 @@ pub enum RouteAction {
     Exists,
     /// The method (and any missing resources on its path) with its integration.
     Create,
-    /// The method is there; its authorization and/or its integration differ.
+    /// The method is there; its authorization, its request parameters (the path variables it
+    /// declares) and/or its integration differ.
     Update {
         auth: bool,
+        request_parameters: bool,
         integration: bool,
     },
 }
@@ -54,6 +56,40 @@ pub fn desired_auth(route: &Route, authorizer_id: Option<&str>) -> MethodAuth {
     }
 }
 
+/// The path variables of the route's path that its upstream uses, by name (`proxy` for
+/// `{proxy+}`). Config validation refuses an upstream placeholder the path lacks.
+fn mapped_variables(route: &Route) -> Vec<String> {
+    let vars = crate::config::provision::path_variables(&route.path);
+    crate::config::provision::upstream_placeholders(&route.upstream)
+        .into_iter()
+        .filter(|name| vars.contains(name))
+        .collect()
+}
+
+/// The method request parameters a route's method declares: `method.request.path.name` →
+/// required, for each mapped path variable (API Gateway only maps what the method declares).
+pub fn method_request_parameters(route: &Route) -> BTreeMap<String, bool> {
+    mapped_variables(route)
+        .into_iter()
+        .map(|name| (format!("method.request.path.{name}"), true))
+        .collect()
+}
+
+/// The integration request parameters that fill the upstream's `{name}` placeholders:
+/// `integration.request.path.name` → `method.request.path.name`. Without them an HTTP_PROXY
+/// integration sends `{name}` to the upstream literally.
+pub fn integration_request_parameters(route: &Route) -> BTreeMap<String, String> {
+    mapped_variables(route)
+        .into_iter()
+        .map(|name| {
+            (
+                format!("integration.request.path.{name}"),
+                format!("method.request.path.{name}"),
+            )
+        })
+        .collect()
+}
+
 fn auth_matches(method: &Method, wanted: &MethodAuth) -> bool {
     method.authorization_type == wanted.authorization_type
         && match wanted.authorization_type.as_str() {
@@ -74,6 +110,7 @@ fn integration_matches(integration: Option<&Integration>, route: &Route) -> bool
         i.type_ == INTEGRATION_TYPE
             && i.uri.as_deref() == Some(route.upstream.as_str())
             && i.http_method.as_deref() == Some(route.method.as_str())
+            && i.request_parameters == integration_request_parameters(route)
     })
 }
 
@@ -96,9 +133,15 @@ pub fn decide(
                 None => RouteAction::Create,
                 Some(m) => {
                     let auth = !auth_matches(m, &desired_auth(route, authorizer_id));
+                    let request_parameters =
+                        m.request_parameters != method_request_parameters(route);
                     let integration = !integration_matches(m.integration.as_ref(), route);
-                    if auth || integration {
-                        RouteAction::Update { auth, integration }
+                    if auth || request_parameters || integration {
+                        RouteAction::Update {
+                            auth,
+                            request_parameters,
+                            integration,
+                        }
                     } else {
                         RouteAction::Exists
                     }
@@ -193,10 +236,17 @@ pub fn report(route: &Route, action: &RouteAction) -> StepReport {
         RouteAction::Create => {
             StepReport::new(STEP, None, Action::Create, format!("create {what}"))
         }
-        RouteAction::Update { auth, integration } => {
+        RouteAction::Update {
+            auth,
+            request_parameters,
+            integration,
+        } => {
             let mut r = StepReport::new(STEP, None, Action::Change, format!("update {what}"));
             if *auth {
                 r = r.detail("authorization");
+            }
+            if *request_parameters {
+                r = r.detail("path parameters");
             }
             if *integration {
                 r = r.detail("HTTP integration");
@@ -266,7 +316,13 @@ pub async fn apply(
                     .await
                     .step(STEP, subject)?;
                 apigw
-                    .put_method(api_id, &resource_id, &route.method, &wanted)
+                    .put_method(
+                        api_id,
+                        &resource_id,
+                        &route.method,
+                        &wanted,
+                        &method_request_parameters(route),
+                    )
                     .await
                     .step(STEP, subject)?;
                 apigw
@@ -277,26 +333,51 @@ pub async fn apply(
                         INTEGRATION_TYPE,
                         &route.method,
                         &route.upstream,
+                        &integration_request_parameters(route),
                     )
                     .await
                     .step(STEP, subject)?;
                 r.applied = true;
             }
-            RouteAction::Update { auth, integration } => {
+            RouteAction::Update {
+                auth,
+                request_parameters,
+                integration,
+            } => {
                 settle.begin(STEP, None, &r.summary);
                 let resource_id = known
                     .get(&route.path)
                     .cloned()
                     .expect("an existing method has a resource");
+                let found = resources
+                    .iter()
+                    .find(|x| x.path == route.path)
+                    .and_then(|x| x.methods.get(&route.method));
                 if *auth {
-                    let current = resources
-                        .iter()
-                        .find(|x| x.path == route.path)
-                        .and_then(|x| x.methods.get(&route.method))
-                        .map(|m| m.auth())
-                        .unwrap_or_else(MethodAuth::none);
+                    let current = found.map(|m| m.auth()).unwrap_or_else(MethodAuth::none);
                     apigw
                         .update_method_auth(api_id, &resource_id, &route.method, &current, &wanted)
+                        .await
+                        .step(STEP, subject)?;
+                }
+                // New parameters are declared before the integration (AWS refuses a mapping
+                // from a parameter the method does not declare), unwanted ones dropped after it
+                // (nor one the old mapping still uses).
+                let current = found
+                    .map(|m| m.request_parameters.clone())
+                    .unwrap_or_default();
+                let wanted_parameters = method_request_parameters(route);
+                let mut declared = current.clone();
+                declared.extend(wanted_parameters.clone());
+                if *request_parameters && declared != current {
+                    apigw
+                        .update_method_request_parameters(
+                            api_id,
+                            &resource_id,
+                            &route.method,
+                            &current,
+                            &declared,
+                        )
                         .await
                         .step(STEP, subject)?;
                 }
@@ -309,6 +390,19 @@ pub async fn apply(
                             INTEGRATION_TYPE,
                             &route.method,
                             &route.upstream,
+                            &integration_request_parameters(route),
+                        )
+                        .await
+                        .step(STEP, subject)?;
+                }
+                if *request_parameters && declared != wanted_parameters {
+                    apigw
+                        .update_method_request_parameters(
+                            api_id,
+                            &resource_id,
+                            &route.method,
+                            &declared,
+                            &wanted_parameters,
                         )
                         .await
                         .step(STEP, subject)?;
@@ -366,6 +460,7 @@ mod tests {
             authorizer_id: auth.authorizer_id,
             authorization_scopes: auth.authorization_scopes,
             api_key_required: false,
+            request_parameters: BTreeMap::new(),
             integration: Some(Integration {
                 type_: INTEGRATION_TYPE.into(),
                 http_method: Some(verb.into()),
@@ -373,6 +468,7 @@ mod tests {
                 passthrough_behavior: None,
                 timeout_in_millis: None,
                 connection_type: None,
+                request_parameters: BTreeMap::new(),
             }),
         }
     }
@@ -401,6 +497,7 @@ mod tests {
             d[0].1,
             RouteAction::Update {
                 auth: true,
+                request_parameters: false,
                 integration: false
             }
         );
@@ -415,6 +512,7 @@ mod tests {
             d[0].1,
             RouteAction::Update {
                 auth: false,
+                request_parameters: false,
                 integration: true
             }
         );
@@ -426,6 +524,7 @@ mod tests {
             d[0].1,
             RouteAction::Update {
                 auth: true,
+                request_parameters: false,
                 integration: false
             }
         );
@@ -441,5 +540,64 @@ mod tests {
         );
         let (_, stale) = decide(&[renamed], &resources, Some("z1"), false);
         assert!(stale.is_empty());
+    }
+
+    #[test]
+    fn a_path_variable_the_upstream_uses_is_declared_on_the_method_and_mapped_by_the_integration() {
+        let r = Route {
+            upstream: "https://pokeapi.co/api/v2/pokemon/{name}".into(),
+            ..route("/pokemon/{name}", "GET", RouteAuth::Cognito)
+        };
+        assert_eq!(
+            method_request_parameters(&r),
+            BTreeMap::from([("method.request.path.name".to_string(), true)])
+        );
+        assert_eq!(
+            integration_request_parameters(&r),
+            BTreeMap::from([(
+                "integration.request.path.name".to_string(),
+                "method.request.path.name".to_string()
+            )])
+        );
+        // A greedy {proxy+} maps as `proxy`; a path variable the upstream ignores is not mapped.
+        let greedy = Route {
+            upstream: "https://up.example/{proxy}".into(),
+            ..route("/files/{id}/{proxy+}", "ANY", RouteAuth::None)
+        };
+        assert_eq!(
+            integration_request_parameters(&greedy),
+            BTreeMap::from([(
+                "integration.request.path.proxy".to_string(),
+                "method.request.path.proxy".to_string()
+            )])
+        );
+        assert!(method_request_parameters(&route("/ditto", "GET", RouteAuth::None)).is_empty());
+    }
+
+    #[test]
+    fn an_existing_route_without_the_path_mapping_is_updated_and_one_with_it_exists() {
+        let r = Route {
+            upstream: "https://pokeapi.co/api/v2/pokemon/{name}".into(),
+            ..route("/pokemon/{name}", "GET", RouteAuth::Cognito)
+        };
+        let unmapped = method("GET", MethodAuth::cognito("z1", vec![]), &r.upstream);
+        let resources = vec![resource("/pokemon/{name}", vec![unmapped.clone()])];
+        let (d, _) = decide(std::slice::from_ref(&r), &resources, Some("z1"), true);
+        assert_eq!(
+            d[0].1,
+            RouteAction::Update {
+                auth: false,
+                request_parameters: true,
+                integration: true
+            }
+        );
+        let mut mapped = unmapped;
+        mapped.request_parameters = method_request_parameters(&r);
+        if let Some(i) = mapped.integration.as_mut() {
+            i.request_parameters = integration_request_parameters(&r);
+        }
+        let resources = vec![resource("/pokemon/{name}", vec![mapped])];
+        let (d, _) = decide(std::slice::from_ref(&r), &resources, Some("z1"), true);
+        assert_eq!(d[0].1, RouteAction::Exists);
     }
 }

@@ -25,6 +25,12 @@ macro_rules! integration_from {
             // The SDK reads an absent timeout as 0.
             timeout_in_millis: Some(i.timeout_in_millis()).filter(|t| *t > 0),
             connection_type: i.connection_type().map(|c| c.as_str().to_owned()),
+            request_parameters: i
+                .request_parameters()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }};
 }
@@ -42,6 +48,12 @@ macro_rules! method_from {
                 .map(str::to_owned),
             authorization_scopes: m.authorization_scopes().to_vec(),
             api_key_required: m.api_key_required().unwrap_or(false),
+            request_parameters: m
+                .request_parameters()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
             integration: m.method_integration().map(|i| integration_from!(i)),
         }
     }};
@@ -135,6 +147,7 @@ pub(crate) async fn put_method(
     resource_id: &str,
     http_method: &str,
     auth: &MethodAuth,
+    request_parameters: &BTreeMap<String, bool>,
 ) -> Result<Method, Error> {
     let scopes = (!auth.authorization_scopes.is_empty()).then(|| auth.authorization_scopes.clone());
     let out = client
@@ -145,6 +158,10 @@ pub(crate) async fn put_method(
         .authorization_type(&auth.authorization_type)
         .set_authorizer_id(auth.authorizer_id.clone())
         .set_authorization_scopes(scopes)
+        .set_request_parameters(
+            (!request_parameters.is_empty())
+                .then(|| request_parameters.clone().into_iter().collect()),
+        )
         .send()
         .await
         .map_err(|e| from_sdk("PutMethod", e))?;
@@ -212,6 +229,56 @@ pub(crate) async fn update_method_auth(
     Ok(method_from!(&out, http_method))
 }
 
+/// The UpdateMethod patch from `current` to `wanted` request parameters, as AWS's docs have
+/// it: `add /requestParameters/<name>` with `"true"`/`"false"` (required or not; also how an
+/// existing one's flag is changed), `remove /requestParameters/<name>` for one no longer wanted.
+pub(crate) fn method_request_parameters_patch(
+    current: &BTreeMap<String, bool>,
+    wanted: &BTreeMap<String, bool>,
+) -> Vec<PatchOperation> {
+    let mut ops = Vec::new();
+    for (name, required) in wanted {
+        if current.get(name) != Some(required) {
+            ops.push(
+                PatchOperation::builder()
+                    .op(Op::Add)
+                    .path(format!("/requestParameters/{name}"))
+                    .value(required.to_string())
+                    .build(),
+            );
+        }
+    }
+    for name in current.keys().filter(|n| !wanted.contains_key(*n)) {
+        ops.push(
+            PatchOperation::builder()
+                .op(Op::Remove)
+                .path(format!("/requestParameters/{name}"))
+                .build(),
+        );
+    }
+    ops
+}
+
+pub(crate) async fn update_method_request_parameters(
+    client: &Client,
+    api_id: &str,
+    resource_id: &str,
+    http_method: &str,
+    current: &BTreeMap<String, bool>,
+    wanted: &BTreeMap<String, bool>,
+) -> Result<Method, Error> {
+    let out = client
+        .update_method()
+        .rest_api_id(api_id)
+        .resource_id(resource_id)
+        .http_method(http_method)
+        .set_patch_operations(Some(method_request_parameters_patch(current, wanted)))
+        .send()
+        .await
+        .map_err(|e| from_sdk("UpdateMethod", e))?;
+    Ok(method_from!(&out, http_method))
+}
+
 pub(crate) async fn delete_method(
     client: &Client,
     api_id: &str,
@@ -231,6 +298,7 @@ pub(crate) async fn delete_method(
     }
 }
 
+#[allow(clippy::too_many_arguments)] // PutIntegration's own fields, all distinct
 pub(crate) async fn put_integration(
     client: &Client,
     api_id: &str,
@@ -239,6 +307,7 @@ pub(crate) async fn put_integration(
     type_: &str,
     integration_http_method: &str,
     uri: &str,
+    request_parameters: &BTreeMap<String, String>,
 ) -> Result<Integration, Error> {
     let out = client
         .put_integration()
@@ -248,6 +317,10 @@ pub(crate) async fn put_integration(
         .r#type(IntegrationType::from(type_))
         .integration_http_method(integration_http_method)
         .uri(uri)
+        .set_request_parameters(
+            (!request_parameters.is_empty())
+                .then(|| request_parameters.clone().into_iter().collect()),
+        )
         .send()
         .await
         .map_err(|e| from_sdk("PutIntegration", e))?;
@@ -333,5 +406,34 @@ mod tests {
             ]
         );
         assert!(ops(&wanted, &wanted).is_empty());
+    }
+
+    #[test]
+    fn request_parameters_patch_adds_the_missing_and_removes_the_unwanted() {
+        let params = |names: &[&str]| -> BTreeMap<String, bool> {
+            names.iter().map(|n| (n.to_string(), true)).collect()
+        };
+        let patch: Vec<_> = method_request_parameters_patch(
+            &params(&["method.request.path.old"]),
+            &params(&["method.request.path.name"]),
+        )
+        .iter()
+        .map(|p| {
+            (
+                p.op().map(|o| o.as_str().to_owned()).unwrap_or_default(),
+                p.path().unwrap_or_default().to_owned(),
+                p.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+        assert_eq!(
+            patch,
+            vec![
+                t("add", "/requestParameters/method.request.path.name", "true"),
+                t("remove", "/requestParameters/method.request.path.old", ""),
+            ]
+        );
+        let same = params(&["method.request.path.name"]);
+        assert!(method_request_parameters_patch(&same, &same).is_empty());
     }
 }
