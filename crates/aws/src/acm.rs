@@ -19,26 +19,13 @@ fn all_key_types() -> Vec<KeyAlgorithm> {
         .collect()
 }
 
+/// Every certificate's ARN: [`list_certificates`] without the names.
 pub(crate) async fn list_certificate_arns(client: &Client) -> Result<Vec<String>, Error> {
-    let mut pages = client
-        .list_certificates()
-        .includes(
-            Filters::builder()
-                .set_key_types(Some(all_key_types()))
-                .build(),
-        )
-        .into_paginator()
-        .send();
-    let mut arns = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| from_sdk("ListCertificates", e))?;
-        arns.extend(
-            page.certificate_summary_list()
-                .iter()
-                .filter_map(|c| c.certificate_arn().map(str::to_owned)),
-        );
-    }
-    Ok(arns)
+    Ok(list_certificates(client)
+        .await?
+        .into_iter()
+        .map(|c| c.arn)
+        .collect())
 }
 
 pub(crate) async fn list_certificates(client: &Client) -> Result<Vec<CertificateSummary>, Error> {
