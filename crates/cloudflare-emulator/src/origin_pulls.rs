@@ -674,3 +674,112 @@ pub async fn get_association(
     };
     Ok(ok(association_json(a, c, now)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Zone;
+
+    fn identity_and_pems() -> (Checked, String, String) {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::ExplicitNoCa;
+        let cert = params.self_signed(&key).unwrap().pem();
+        let key = key.serialize_pem();
+        let checked = check_upload(&cert, &key, Utc::now()).unwrap();
+        (checked, cert, key)
+    }
+
+    fn data_with(now: DateTime<Utc>, checked: Checked, certificate: String) -> Data {
+        let zone = Zone {
+            id: "z".into(),
+            name: "example.com".into(),
+            created_on: now,
+            ssl_value: "full".into(),
+            ssl_modified_on: now,
+            tls_client_auth: "on".into(),
+            tls_client_auth_modified_on: now,
+        };
+        let cert = HostnameCert {
+            id: "c".into(),
+            zone_id: "z".into(),
+            certificate,
+            identity: checked.identity,
+            issuer: checked.issuer,
+            signature: checked.signature,
+            serial_number: checked.serial_number,
+            expires_on: checked.expires_on,
+            uploaded_on: now,
+            active_at: now + chrono::Duration::seconds(10),
+            deleted_at: None,
+        };
+        let association = HostnameAssociation {
+            zone_id: "z".into(),
+            hostname: "api.example.com".into(),
+            cert_id: "c".into(),
+            enabled: true,
+            created_at: now,
+            updated_at: now,
+            active_at: now + chrono::Duration::seconds(20),
+        };
+        Data {
+            zones: vec![zone],
+            hostname_certs: vec![cert],
+            hostname_associations: vec![association],
+            ..Data::default()
+        }
+    }
+
+    #[test]
+    fn presented_only_once_certificate_and_association_are_deployed() {
+        let now = Utc::now();
+        let (checked, cert, _) = identity_and_pems();
+        let mut data = data_with(now, checked, cert);
+        let at = |s: i64| now + chrono::Duration::seconds(s);
+        let host = "api.example.com";
+        assert!(
+            client_identity_for(&data, "z", host, at(5)).is_none(),
+            "both pending"
+        );
+        assert!(
+            client_identity_for(&data, "z", host, at(15)).is_none(),
+            "association pending"
+        );
+        assert!(client_identity_for(&data, "z", host, at(25)).is_some());
+        assert!(client_identity_for(&data, "z", "www.example.com", at(25)).is_none());
+        data.zones[0].tls_client_auth = "off".into();
+        assert!(
+            client_identity_for(&data, "z", host, at(25)).is_none(),
+            "zone off"
+        );
+        data.zones[0].tls_client_auth = "on".into();
+        data.hostname_certs[0].deleted_at = Some(at(30));
+        assert!(
+            client_identity_for(&data, "z", host, at(25)).is_none(),
+            "being deleted"
+        );
+        assert_eq!(
+            cert_status(&data.hostname_certs[0], at(25)),
+            "pending_deletion"
+        );
+        assert_eq!(cert_status(&data.hostname_certs[0], at(31)), "deleted");
+    }
+
+    #[test]
+    fn state_debug_never_shows_the_private_key() {
+        let now = Utc::now();
+        let (checked, cert, key) = identity_and_pems();
+        let data = data_with(now, checked, cert);
+        let shown = format!("{data:?} {data:#?}");
+        assert!(shown.contains("<private key redacted>"), "{shown}");
+        let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+        assert!(!shown.contains("PRIVATE KEY") && !shown.contains(&body[..40]));
+    }
+
+    #[test]
+    fn signature_names_follow_go() {
+        assert_eq!(signature_name("1.2.840.113549.1.1.11"), "SHA256WithRSA");
+        assert_eq!(signature_name("1.2.840.10045.4.3.2"), "ECDSAWithSHA256");
+        assert_eq!(signature_name("1.2.3"), "UnknownSignatureAlgorithm");
+    }
+}
