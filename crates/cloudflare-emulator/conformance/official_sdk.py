@@ -13,6 +13,7 @@ import argparse
 import datetime
 import json
 import sys
+import time
 import urllib.request
 
 import cloudflare
@@ -304,6 +305,200 @@ def rulesets_checks(cf, zone_id, zone_name):
     check(after.version == "2" and len(after.rules) == 2, "refused writes changed nothing")
 
 
+def client_pki(ca_name, expired=False):
+    """A client CA and a client-auth leaf it signed (cryptography); PEM texts."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_name)])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_subject)
+        .issuer_name(ca_subject)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    not_after = now - datetime.timedelta(days=1) if expired else now + datetime.timedelta(days=30)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flarelink client")]))
+        .issuer_name(ca_subject)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=2))
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = lambda c: c.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = lambda k: k.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return {
+        "ca": pem(ca), "ca_key": key_pem(ca_key), "leaf": pem(leaf), "leaf_key": key_pem(leaf_key),
+        "leaf_obj": leaf,
+    }
+
+
+def no_private_key(text, where):
+    check("PRIVATE KEY" not in text, f"{where} carries a private key")
+
+
+def origin_pulls_checks(cf, zone_id, zone_name, root_url):
+    """Per-hostname Authenticated Origin Pulls (SDK: origin_tls_client_auth.hostname_certificates,
+    .hostnames) and the zone setting tls_client_auth."""
+    req = urllib.request.Request(
+        root_url + "/__emulator/aop_deploy", data=json.dumps({"ms": 200}).encode(), method="POST",
+        headers={"content-type": "application/json"},
+    )
+    urllib.request.urlopen(req).read()
+    aop = cf.origin_tls_client_auth
+    host = f"api.{zone_name}"
+
+    s = cf.zones.settings.get("tls_client_auth", zone_id=zone_id)
+    check(s.id == "tls_client_auth" and s.value == "off", f"initial tls_client_auth {s}")
+    e = cf.zones.settings.edit("tls_client_auth", zone_id=zone_id, value="on")
+    check(e.id == "tls_client_auth" and e.value == "on", f"edit tls_client_auth {e}")
+    check(cf.zones.settings.get("tls_client_auth", zone_id=zone_id).value == "on", "reads back on")
+    expect_error(
+        cloudflare.BadRequestError, 1007,
+        lambda: cf.zones.settings.edit("tls_client_auth", zone_id=zone_id, value="strict"),
+    )
+
+    pki = client_pki("conformance client CA")
+    cert = aop.hostname_certificates.create(
+        zone_id=zone_id, certificate=pki["leaf"], private_key=pki["leaf_key"]
+    )
+    check(cert is not None and len(cert.id) == 32, f"upload id {cert}")
+    check(cert.status == "pending_deployment", f"upload status {cert.status}")
+    check(cert.certificate == pki["leaf"], "certificate echoed back")
+    leaf = pki["leaf_obj"]
+    check(cert.serial_number == str(leaf.serial_number), f"serial {cert.serial_number}")
+    check(cert.expires_on == leaf.not_valid_after_utc, f"expires_on {cert.expires_on}")
+    check(cert.signature == "ECDSAWithSHA256", f"signature {cert.signature}")
+    check("conformance client CA" in cert.issuer, f"issuer {cert.issuer}")
+    check(isinstance(cert.uploaded_on, datetime.datetime), f"uploaded_on {cert.uploaded_on!r}")
+    no_private_key(cert.model_dump_json(), "upload answer")
+
+    # Callers poll until the certificate is deployed, as with the real service.
+    deadline = time.monotonic() + 10
+    while aop.hostname_certificates.get(cert.id, zone_id=zone_id).status != "active":
+        check(time.monotonic() < deadline, "certificate never became active")
+        time.sleep(0.05)
+    listed = list(aop.hostname_certificates.list(zone_id=zone_id))
+    check([c.id for c in listed] == [cert.id], f"list {[c.id for c in listed]}")
+    check(listed[0].status == "active", f"listed status {listed[0].status}")
+    no_private_key(json.dumps([c.model_dump(mode="json") for c in listed]), "list answer")
+
+    updated = list(aop.hostnames.update(
+        zone_id=zone_id, config=[{"hostname": host, "cert_id": cert.id, "enabled": True}]
+    ))
+    check(len(updated) == 1, f"update answer {updated}")
+    u = updated[0]
+    check((u.hostname, u.cert_id, u.enabled) == (host, cert.id, True), f"association {u}")
+    check(u.status == "pending_deployment" and u.cert_status == "active", f"statuses {u}")
+    check(u.private_key is None, "the association answer carries no private key")
+    deadline = time.monotonic() + 10
+    while True:
+        got = aop.hostnames.get(host, zone_id=zone_id)
+        if got.status == "active":
+            break
+        check(time.monotonic() < deadline, "association never became active")
+        time.sleep(0.05)
+    check((got.hostname, got.cert_id, got.enabled) == (host, cert.id, True), f"get {got}")
+    check(got.certificate == pki["leaf"] and got.serial_number == cert.serial_number, f"{got}")
+    check(got.cert_status == "active" and isinstance(got.expires_on, datetime.datetime), f"{got}")
+
+    # Strict refusals, each with Cloudflare's exception type.
+    ca_as_leaf = expect_error(
+        cloudflare.BadRequestError, 1002,
+        lambda: aop.hostname_certificates.create(
+            zone_id=zone_id, certificate=pki["ca"], private_key=pki["ca_key"]
+        ),
+    )
+    check(ca_as_leaf.errors[0].message == "missing leaf certificate", f"{ca_as_leaf.errors[0]}")
+    other = client_pki("another CA")
+    expect_error(
+        cloudflare.BadRequestError, 1003,
+        lambda: aop.hostname_certificates.create(
+            zone_id=zone_id, certificate=pki["leaf"], private_key=other["leaf_key"]
+        ),
+    )
+    expired = client_pki("expired CA", expired=True)
+    expect_error(
+        cloudflare.BadRequestError, 1002,
+        lambda: aop.hostname_certificates.create(
+            zone_id=zone_id, certificate=expired["leaf"], private_key=expired["leaf_key"]
+        ),
+    )
+    expect_error(
+        cloudflare.BadRequestError, 1002,
+        lambda: aop.hostname_certificates.create(
+            zone_id=zone_id, certificate="not a certificate", private_key=pki["leaf_key"]
+        ),
+    )
+    expect_error(
+        cloudflare.BadRequestError, 1010,
+        lambda: aop.hostnames.update(
+            zone_id=zone_id, config=[{"hostname": "api.not-my-zone.org", "cert_id": cert.id, "enabled": True}]
+        ),
+    )
+    bad = expect_error(
+        cloudflare.BadRequestError, 1101,
+        lambda: aop.hostnames.update(
+            zone_id=zone_id, config=[{"hostname": host, "cert_id": "0" * 32, "enabled": True}]
+        ),
+    )
+    check(bad.errors[0].source.pointer == "/config/0/cert_id", f"pointer {bad.errors[0].source}")
+    expect_error(cloudflare.NotFoundError, 1101, lambda: aop.hostname_certificates.get("0" * 32, zone_id=zone_id))
+    expect_error(cloudflare.NotFoundError, 1102, lambda: aop.hostnames.get(f"www.{zone_name}", zone_id=zone_id))
+    in_use = expect_error(
+        cloudflare.BadRequestError, 1008,
+        lambda: aop.hostname_certificates.delete(cert.id, zone_id=zone_id),
+    )
+    check(host in in_use.errors[0].message, f"in-use message {in_use.errors[0].message}")
+    check(
+        aop.hostnames.get(host, zone_id=zone_id).enabled is True,
+        "refused calls changed nothing",
+    )
+
+    # Roll back as Cloudflare's docs do: disable, then delete the certificate.
+    off = list(aop.hostnames.update(
+        zone_id=zone_id, config=[{"hostname": host, "cert_id": cert.id, "enabled": False}]
+    ))
+    check(off[0].enabled is False, f"disabled {off[0]}")
+    deleted = aop.hostname_certificates.delete(cert.id, zone_id=zone_id)
+    check(deleted.id == cert.id and deleted.status == "pending_deletion", f"delete {deleted}")
+    deadline = time.monotonic() + 10
+    while aop.hostname_certificates.get(cert.id, zone_id=zone_id).status != "deleted":
+        check(time.monotonic() < deadline, "deletion never completed")
+        time.sleep(0.05)
+    check(list(aop.hostname_certificates.list(zone_id=zone_id)) == [], "deleted certificate not listed")
+    expect_error(cloudflare.NotFoundError, 1102, lambda: aop.hostnames.get(host, zone_id=zone_id))
+    expect_error(cloudflare.NotFoundError, 1101, lambda: aop.hostname_certificates.delete(cert.id, zone_id=zone_id))
+
+    # enabled: null voids an association.
+    second = aop.hostname_certificates.create(
+        zone_id=zone_id, certificate=other["leaf"], private_key=other["leaf_key"]
+    )
+    aop.hostnames.update(zone_id=zone_id, config=[{"hostname": host, "cert_id": second.id, "enabled": True}])
+    voided = list(aop.hostnames.update(
+        zone_id=zone_id, config=[{"hostname": host, "cert_id": second.id, "enabled": None}]
+    ))
+    check(voided[0].enabled is None, f"voided {voided[0]}")
+    expect_error(cloudflare.NotFoundError, 1102, lambda: aop.hostnames.get(host, zone_id=zone_id))
+    aop.hostname_certificates.delete(second.id, zone_id=zone_id)
+    cf.zones.settings.edit("tls_client_auth", zone_id=zone_id, value="off")
+
+    with urllib.request.urlopen(root_url + "/__emulator/state") as r:
+        no_private_key(r.read().decode(), "the emulator's state dump")
+
+
 def auth_checks(base_url, read_only_token, zone_id):
     bad = Cloudflare(api_token="definitely-not-a-token", base_url=base_url, max_retries=0)
     expect_error(cloudflare.PermissionDeniedError, 10000, lambda: list(bad.zones.list()))
@@ -322,6 +517,23 @@ def auth_checks(base_url, read_only_token, zone_id):
         cloudflare.PermissionDeniedError,
         10000,
         lambda: ro.rulesets.phases.update("http_config_settings", zone_id=zone_id, rules=[]),
+    )
+    pki = client_pki("read-only CA")
+    expect_error(
+        cloudflare.PermissionDeniedError,
+        10000,
+        lambda: ro.origin_tls_client_auth.hostname_certificates.create(
+            zone_id=zone_id, certificate=pki["leaf"], private_key=pki["leaf_key"]
+        ),
+    )
+    check(
+        list(ro.origin_tls_client_auth.hostname_certificates.list(zone_id=zone_id)) == [],
+        "read-only token lists the hostname certificates (none left)",
+    )
+    expect_error(
+        cloudflare.PermissionDeniedError,
+        10000,
+        lambda: ro.zones.settings.edit("tls_client_auth", zone_id=zone_id, value="on"),
     )
 
 
@@ -342,6 +554,7 @@ def main():
     dns_checks(cf, zone_id, args.zone)
     ssl_checks(cf, zone_id)
     rulesets_checks(cf, zone_id, args.zone)
+    origin_pulls_checks(cf, zone_id, args.zone, args.root_url)
     auth_checks(args.base_url, args.read_only_token, zone_id)
     with urllib.request.urlopen(args.root_url + "/__emulator/stats") as r:
         stats = json.loads(r.read())

@@ -1,13 +1,15 @@
 //! Emulator-only routes under `/__emulator/` (not Cloudflare's; no auth, not counted):
 //! - `GET stats` → `{"requests":n,"writes":n,"successful_writes":n}`
 //! - `GET ca.pem` → the Origin CA root certificate (PEM)
-//! - `GET state` → zones, certificates (public parts only), DNS records, rulesets, settings,
-//!   faults
+//! - `GET state` → zones with their settings, certificates (public parts only: never a private
+//!   key), origin-pull certificates and associations, DNS records, rulesets, faults
 //! - `POST faults` → `{"status":429|5xx,"count":N,"retry_after":secs?,"path_contains":"..."?}`
 //!   makes the next N matching Cloudflare-route requests fail
 //! - `POST latency` → `{"ms": N}`: delay every Cloudflare-route answer (benchmarks)
-//! - `POST reset` → forget certificates, DNS records, rulesets, faults, counters; restore SSL
-//!   modes
+//! - `POST aop_deploy` → `{"ms": N}`: how long origin-pull certificates and associations take
+//!   to deploy (and deletions to complete) from now on
+//! - `POST reset` → forget certificates (both kinds), associations, DNS records, rulesets,
+//!   faults, counters; restore SSL modes and `tls_client_auth` off
 
 use std::sync::Arc;
 
@@ -20,6 +22,7 @@ use serde_json::{json, Value};
 
 use crate::dns::record_json;
 use crate::origin_ca::cert_json;
+use crate::origin_pulls;
 use crate::rulesets::ruleset_json;
 use crate::state::{ts, AppState, Fault};
 
@@ -45,14 +48,29 @@ pub async fn ca_pem(State(state): State<Arc<AppState>>) -> Response {
 
 pub async fn dump(State(state): State<Arc<AppState>>) -> Json<Value> {
     let data = state.data();
+    let now = chrono::Utc::now();
     Json(json!({
         "account_id": state.account_id,
         "zones": data.zones.iter().map(|z| json!({
             "id": z.id,
             "name": z.name,
-            "settings": {"ssl": {"value": z.ssl_value, "modified_on": ts(z.ssl_modified_on)}},
+            "settings": {
+                "ssl": {"value": z.ssl_value, "modified_on": ts(z.ssl_modified_on)},
+                "tls_client_auth": {"value": z.tls_client_auth, "modified_on": ts(z.tls_client_auth_modified_on)},
+            },
         })).collect::<Vec<_>>(),
         "certificates": data.certs.iter().map(cert_json).collect::<Vec<_>>(),
+        "origin_pull_certificates": data.hostname_certs.iter().map(|c| {
+            let mut v = origin_pulls::cert_json(c, now);
+            v["zone_id"] = json!(c.zone_id);
+            v
+        }).collect::<Vec<_>>(),
+        "origin_pull_hostnames": data.hostname_associations.iter().map(|a| json!({
+            "zone_id": a.zone_id,
+            "hostname": a.hostname,
+            "cert_id": a.cert_id,
+            "enabled": a.enabled,
+        })).collect::<Vec<_>>(),
         "dns_records": data.dns.iter().map(record_json).collect::<Vec<_>>(),
         "rulesets": data.rulesets.iter().map(|r| {
             let mut v = ruleset_json(r);
@@ -117,6 +135,22 @@ pub async fn set_latency(State(state): State<Arc<AppState>>, body: Bytes) -> Res
             Json(json!({"latency_ms": ms})).into_response()
         }
         None => bad("body must be {\"ms\": <0..=10000>}"),
+    }
+}
+
+/// `POST aop_deploy` `{"ms": N}` (0..=600000): the deployment delay of origin-pull
+/// certificates and associations changed after this call.
+pub async fn set_aop_deploy(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let ms = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.as_object().filter(|o| o.len() == 1)?.get("ms")?.as_u64())
+        .filter(|ms| *ms <= 600_000);
+    match ms {
+        Some(ms) => {
+            state.set_aop_deploy_ms(ms);
+            Json(json!({"aop_deploy_ms": ms})).into_response()
+        }
+        None => bad("body must be {\"ms\": <0..=600000>}"),
     }
 }
 

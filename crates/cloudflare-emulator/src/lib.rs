@@ -1,6 +1,8 @@
 //! A stateful, strict local stand-in for the subset of Cloudflare's API v4 that flarelink uses:
-//! zones (read), Origin CA certificates, DNS records, the zone SSL setting and the zone's
-//! Configuration Rules (the `http_config_settings` phase entry point), under
+//! zones (read), Origin CA certificates, DNS records, the zone settings `ssl` and
+//! `tls_client_auth`, per-hostname Authenticated Origin Pulls certificates and hostname
+//! associations ([`origin_pulls`]), and the zone's Configuration Rules (the
+//! `http_config_settings` phase entry point), under
 //! `/client/v4/`, plus emulator-only admin routes under `/__emulator/`, and optionally
 //! ([`EmulatorOptions::edge`]) the Cloudflare edge in front of proxied hostnames ([`edge`]).
 //!
@@ -11,8 +13,9 @@ use std::collections::HashSet;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -26,6 +29,7 @@ pub mod envelope;
 pub mod expression;
 pub mod gate;
 pub mod origin_ca;
+pub mod origin_pulls;
 pub mod request;
 pub mod rulesets;
 pub mod settings;
@@ -50,6 +54,11 @@ pub struct EmulatorOptions {
     pub initial_ssl_mode: String,
     /// Start the Cloudflare edge too (see [`edge`]); `None` (default): API only.
     pub edge: Option<EdgeOptions>,
+    /// How long a per-hostname origin-pull certificate or association change stays
+    /// `pending_deployment` before it is `active` (and a deletion `pending_deletion` before
+    /// `deleted`); default [`state::DEFAULT_AOP_DEPLOY_MS`]. Also settable at run time with
+    /// `POST /__emulator/aop_deploy`.
+    pub aop_deploy: Duration,
 }
 
 impl Default for EmulatorOptions {
@@ -61,6 +70,7 @@ impl Default for EmulatorOptions {
             read_only_tokens: Vec::new(),
             initial_ssl_mode: "flexible".to_string(),
             edge: None,
+            aop_deploy: Duration::from_millis(state::DEFAULT_AOP_DEPLOY_MS),
         }
     }
 }
@@ -167,6 +177,22 @@ pub fn router(state: Arc<state::AppState>) -> Router {
             &v4("/zones/{zone_id}/settings/{setting}"),
             get(settings::get).patch(settings::patch),
         )
+        .route(
+            &v4("/zones/{zone_id}/origin_tls_client_auth/hostnames/certificates"),
+            get(origin_pulls::list).post(origin_pulls::upload),
+        )
+        .route(
+            &v4("/zones/{zone_id}/origin_tls_client_auth/hostnames/certificates/{certificate_id}"),
+            get(origin_pulls::get).delete(origin_pulls::delete),
+        )
+        .route(
+            &v4("/zones/{zone_id}/origin_tls_client_auth/hostnames"),
+            put(origin_pulls::put_associations),
+        )
+        .route(
+            &v4("/zones/{zone_id}/origin_tls_client_auth/hostnames/{hostname}"),
+            get(origin_pulls::get_association),
+        )
         .route(&v4("/zones/{zone_id}/rulesets"), get(rulesets::list))
         .route(
             &v4("/zones/{zone_id}/rulesets/phases/{phase}/entrypoint"),
@@ -186,6 +212,7 @@ pub fn router(state: Arc<state::AppState>) -> Router {
         .route("/__emulator/faults", post(admin::add_fault))
         .route("/__emulator/reset", post(admin::reset))
         .route("/__emulator/latency", post(admin::set_latency))
+        .route("/__emulator/aop_deploy", post(admin::set_aop_deploy))
         .fallback(|uri: axum::http::Uri| async move { envelope::ApiError::no_route(uri.path()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -235,6 +262,7 @@ pub async fn start(options: EmulatorOptions) -> io::Result<RunningEmulator> {
         ca,
         options.initial_ssl_mode.clone(),
     ));
+    state.set_aop_deploy_ms(u64::try_from(options.aop_deploy.as_millis()).unwrap_or(u64::MAX));
 
     let edge = match options.edge.clone() {
         Some(edge_options) => Some(edge::start(state.clone(), edge_options).await?),

@@ -18,7 +18,7 @@ use tokio::io::AsyncReadExt;
 #[derive(Debug, Parser)]
 #[command(
     name = "cloudflare-emulator",
-    about = "Local stand-in for Cloudflare API v4 (zones, Origin CA, DNS records, SSL setting) and, with --edge, for its edge"
+    about = "Local stand-in for Cloudflare API v4 (zones, Origin CA, DNS records, zone settings, Configuration Rules, per-hostname authenticated origin pulls) and, with --edge, for its edge"
 )]
 struct Args {
     /// Address to listen on.
@@ -69,6 +69,11 @@ struct Args {
         requires = "edge"
     )]
     edge_response_timeout_ms: u64,
+    /// How long per-hostname origin-pull certificates and associations stay
+    /// `pending_deployment` before `active` (and deletions `pending_deletion` before
+    /// `deleted`). Cloudflare: minutes.
+    #[arg(long = "aop-deploy-ms", default_value_t = flarelink_cloudflare_emulator::state::DEFAULT_AOP_DEPLOY_MS)]
+    aop_deploy_ms: u64,
 }
 
 async fn stdin_closed() {
@@ -122,6 +127,7 @@ async fn main() -> std::process::ExitCode {
                 response: Duration::from_millis(args.edge_response_timeout_ms),
             },
         }),
+        aop_deploy: Duration::from_millis(args.aop_deploy_ms),
     };
     let emulator = match start(options).await {
         Ok(e) => e,

@@ -17,16 +17,19 @@ pub enum Family {
     OriginCa,
     Dns,
     Settings,
+    /// Per-hostname Authenticated Origin Pulls (`origin_tls_client_auth/hostnames…`).
+    OriginPulls,
 }
 
 impl Family {
     /// Approximated codes: DNS 9207 ("Request body is invalid"-style), zone settings 1007
-    /// ("Invalid value for zone setting ..."), zones and Origin CA 1001 (generic invalid request).
+    /// ("Invalid value for zone setting ..."), zones, Origin CA and origin pulls 1001 (generic
+    /// invalid request).
     pub fn invalid(self, detail: impl Into<String>) -> ApiError {
         let code = match self {
             Family::Dns => 9207,
             Family::Settings => 1007,
-            Family::Zones | Family::OriginCa => 1001,
+            Family::Zones | Family::OriginCa | Family::OriginPulls => 1001,
         };
         ApiError::bad_request(code, detail)
     }

@@ -29,6 +29,9 @@ pub struct Zone {
     pub created_on: DateTime<Utc>,
     pub ssl_value: String,
     pub ssl_modified_on: DateTime<Utc>,
+    /// Zone setting `tls_client_auth` ("on"/"off"; "off" for a fresh zone).
+    pub tls_client_auth: String,
+    pub tls_client_auth_modified_on: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +93,50 @@ pub struct RulesetRule {
     pub expression: crate::expression::Expr,
 }
 
+/// The client certificate and key the edge presents to an origin, as rustls holds them. Its
+/// `Debug` shows nothing of the key: [`Data`] is `Debug`, and private keys are never printed.
+#[derive(Clone)]
+pub struct ClientIdentity(pub std::sync::Arc<rustls::sign::CertifiedKey>);
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientIdentity(<private key redacted>)")
+    }
+}
+
+/// A per-hostname Authenticated Origin Pulls certificate (`origin_tls_client_auth/hostnames/
+/// certificates`). The private key lives only here, in memory, inside [`ClientIdentity`].
+#[derive(Debug, Clone)]
+pub struct HostnameCert {
+    pub id: String,
+    pub zone_id: String,
+    /// The PEM as uploaded (leaf first, optionally followed by its chain).
+    pub certificate: String,
+    pub identity: ClientIdentity,
+    pub issuer: String,
+    pub signature: String,
+    pub serial_number: String,
+    pub expires_on: DateTime<Utc>,
+    pub uploaded_on: DateTime<Utc>,
+    /// When deployment finishes (`pending_deployment` → `active`).
+    pub active_at: DateTime<Utc>,
+    /// Set by DELETE: `pending_deletion` until the instant, `deleted` after it.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A hostname's association with a [`HostnameCert`] (`PUT origin_tls_client_auth/hostnames`).
+#[derive(Debug, Clone)]
+pub struct HostnameAssociation {
+    pub zone_id: String,
+    pub hostname: String,
+    pub cert_id: String,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When the association's last change is deployed.
+    pub active_at: DateTime<Utc>,
+}
+
 /// An injected transient failure, consumed by matching Cloudflare-route requests.
 #[derive(Debug, Clone, Serialize)]
 pub struct Fault {
@@ -105,6 +152,8 @@ pub struct Data {
     pub certs: Vec<OriginCert>,
     pub dns: Vec<DnsRecord>,
     pub rulesets: Vec<Ruleset>,
+    pub hostname_certs: Vec<HostnameCert>,
+    pub hostname_associations: Vec<HostnameAssociation>,
     pub faults: Vec<Fault>,
 }
 
@@ -146,6 +195,9 @@ pub struct AppState {
     pub ca: EmulatorCa,
     pub account_id: String,
     pub initial_ssl_mode: String,
+    /// How long a per-hostname origin-pull certificate or association change takes to deploy
+    /// (`pending_deployment` → `active`), and a deletion to complete.
+    aop_deploy_ms: AtomicU64,
 }
 
 impl AppState {
@@ -165,6 +217,8 @@ impl AppState {
                 created_on: now,
                 ssl_value: initial_ssl_mode.clone(),
                 ssl_modified_on: now,
+                tls_client_auth: "off".to_string(),
+                tls_client_auth_modified_on: now,
             })
             .collect();
         Self {
@@ -181,6 +235,7 @@ impl AppState {
             ca,
             account_id: new_id(),
             initial_ssl_mode,
+            aop_deploy_ms: AtomicU64::new(DEFAULT_AOP_DEPLOY_MS),
         }
     }
 
@@ -191,6 +246,19 @@ impl AppState {
 
     pub fn latency(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.latency_ms.load(Ordering::SeqCst))
+    }
+
+    /// See [`AppState::set_aop_deploy_ms`].
+    pub fn aop_deploy_delay(&self) -> chrono::Duration {
+        chrono::Duration::milliseconds(
+            i64::try_from(self.aop_deploy_ms.load(Ordering::SeqCst)).unwrap_or(i64::MAX),
+        )
+    }
+
+    /// How long per-hostname origin-pull certificates and associations take to deploy (and
+    /// deletions to complete) from now on.
+    pub fn set_aop_deploy_ms(&self, ms: u64) {
+        self.aop_deploy_ms.store(ms, Ordering::SeqCst);
     }
 
     pub fn set_latency_ms(&self, ms: u64) {
@@ -216,18 +284,23 @@ impl AppState {
         }
     }
 
-    /// Forget certificates, DNS records, rulesets, faults and counters; zones keep their ids and get
-    /// their initial SSL mode back. The CA is kept.
+    /// Forget certificates (Origin CA and origin-pull), origin-pull associations, DNS records,
+    /// rulesets, faults and counters; zones keep their ids and get their initial SSL mode and
+    /// `tls_client_auth` off back. The CA is kept.
     pub fn reset(&self) {
         let now = Utc::now();
         let mut data = self.data();
         data.certs.clear();
         data.dns.clear();
         data.rulesets.clear();
+        data.hostname_certs.clear();
+        data.hostname_associations.clear();
         data.faults.clear();
         for z in &mut data.zones {
             z.ssl_value = self.initial_ssl_mode.clone();
             z.ssl_modified_on = now;
+            z.tls_client_auth = "off".to_string();
+            z.tls_client_auth_modified_on = now;
         }
         drop(data);
         self.requests.store(0, Ordering::SeqCst);
@@ -235,6 +308,10 @@ impl AppState {
         self.successful_writes.store(0, Ordering::SeqCst);
     }
 }
+
+/// Default deployment delay of origin-pull certificates and associations: short, but long
+/// enough that a caller must poll for `active`, as with the real service (minutes there).
+pub const DEFAULT_AOP_DEPLOY_MS: u64 = 1500;
 
 /// A Cloudflare-style identifier: 32 lower-case hex characters.
 pub fn new_id() -> String {

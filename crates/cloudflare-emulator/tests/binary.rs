@@ -1,5 +1,6 @@
 //! The `cloudflare-emulator` binary: one JSON line when listening, CA written to --ca-out,
-//! serves, and exits when its stdin closes.
+//! `--aop-deploy-ms`, serves, never logs tokens or private keys, and exits when its stdin
+//! closes.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -27,6 +28,8 @@ fn binary_announces_itself_serves_and_exits_when_stdin_closes() {
             "bin-ro",
             "--ssl-mode",
             "full",
+            "--aop-deploy-ms",
+            "0",
         ])
         .arg("--ca-out")
         .arg(&ca_path)
@@ -65,6 +68,33 @@ fn binary_announces_itself_serves_and_exits_when_stdin_closes() {
     });
     assert_eq!(ssl["result"]["value"], "full");
 
+    // An origin-pull certificate: with --aop-deploy-ms 0 it is active at once; its key is
+    // never logged (checked on stderr below).
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::ExplicitNoCa;
+    let cert_pem = params.self_signed(&key).unwrap().pem();
+    let key_pem = key.serialize_pem();
+    let uploaded: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!(
+                "{base}zones/{zone}/origin_tls_client_auth/hostnames/certificates"
+            ))
+            .bearer_auth("bin-token")
+            .json(&serde_json::json!({"certificate": cert_pem, "private_key": key_pem}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(uploaded["result"]["status"], "active", "{uploaded}");
+    let key_body: String = key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+
     // Closing stdin stops the emulator.
     drop(child.stdin.take());
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -84,5 +114,13 @@ fn binary_announces_itself_serves_and_exits_when_stdin_closes() {
     assert!(
         !err.contains("bin-token") && !err.contains("bin-ro"),
         "tokens must not be logged: {err}"
+    );
+    assert!(
+        !err.contains("PRIVATE KEY") && !err.contains(&key_body[..32]),
+        "private keys must not be logged: {err}"
+    );
+    assert!(
+        err.contains("origin_tls_client_auth"),
+        "the upload was logged: {err}"
     );
 }

@@ -171,6 +171,12 @@ fn api_hint(operation: &str, status: u16, errors: &[ApiMessage]) -> Option<Strin
     // 1001/1003 mean "invalid zone identifier" on zone-scoped calls; Origin CA reuses the
     // low 1000s for its own request errors, so they say nothing about the zone there.
     let origin_ca = operation.contains("origin certificate");
+    // Origin pulls' refusals of a certificate, key or hostname say what is wrong in their
+    // message ("missing leaf certificate"); their low-1000s codes are not zone errors either.
+    let origin_pulls = operation.contains("hostname client");
+    if origin_pulls && !(has(10000) || has(7003) || has(7000) || status == 403 || status == 401) {
+        return None;
+    }
     if has(7003) || has(7000) || (!origin_ca && (has(1001) || has(1003))) {
         return Some(
             "Cloudflare did not recognise the zone or object identifier: check the zone id (32 \

@@ -1,5 +1,5 @@
 //! flarelink's Cloudflare client: zone lookup, Origin CA certificates, DNS records, zone
-//! settings and the zone's Configuration Rules. Built on the `cloudflare` crate's endpoint trait; requests are sent with reqwest and
+//! settings, per-hostname Authenticated Origin Pulls and the zone's Configuration Rules. Built on the `cloudflare` crate's endpoint trait; requests are sent with reqwest and
 //! the envelope is parsed here (see `transport`) because cloudflare 0.14 parses error codes as
 //! u16 and loses codes such as 81053.
 //!
@@ -9,11 +9,16 @@ mod config_rules;
 mod endpoints;
 mod error;
 pub mod operations;
+mod origin_pulls;
 mod transport;
 mod types;
 
 pub use config_rules::{ConfigRule, ConfigRuleset, SET_CONFIG};
 pub use error::{ApiMessage, Error, DNS_CONFLICT_CODES};
+pub use origin_pulls::{
+    HostnameClientAuth, HostnameClientAuthChange, HostnameClientCertificate,
+    NewHostnameClientCertificate, OriginPullStatus, PrivateKeyPem, TlsClientAuthSetting,
+};
 pub use types::*;
 
 use std::time::Duration;
@@ -204,6 +209,90 @@ impl CloudflareClient {
     /// `PATCH zones/{z}/settings/ssl`.
     pub async fn set_ssl_mode(&self, zone_id: &str, mode: SslMode) -> Result<SslSetting, Error> {
         endpoints::settings::set_ssl(&self.transport, zone_id, mode).await
+    }
+
+    /// `POST zones/{z}/origin_tls_client_auth/hostnames/certificates` — uploads a client
+    /// certificate and its key for per-hostname Authenticated Origin Pulls; it starts
+    /// `pending_deployment` (poll [`Self::get_hostname_client_certificate`] until `active`).
+    /// The key is sent once and never comes back. A POST: not repeated after a failure that
+    /// [`Error::may_have_acted`]; look in [`Self::list_hostname_client_certificates`] first.
+    /// Token permission: Zone › SSL and Certificates › Edit.
+    pub async fn upload_hostname_client_certificate(
+        &self,
+        zone_id: &str,
+        upload: &NewHostnameClientCertificate,
+    ) -> Result<HostnameClientCertificate, Error> {
+        endpoints::origin_pulls::upload(&self.transport, zone_id, upload).await
+    }
+
+    /// `GET zones/{z}/origin_tls_client_auth/hostnames/certificates` — the zone's hostname
+    /// client certificates (deleted ones are not listed). Token permission: Zone › SSL and
+    /// Certificates › Read.
+    pub async fn list_hostname_client_certificates(
+        &self,
+        zone_id: &str,
+    ) -> Result<Vec<HostnameClientCertificate>, Error> {
+        endpoints::origin_pulls::list(&self.transport, zone_id).await
+    }
+
+    /// `GET zones/{z}/origin_tls_client_auth/hostnames/certificates/{id}`; `None` when
+    /// Cloudflare does not know it.
+    pub async fn get_hostname_client_certificate(
+        &self,
+        zone_id: &str,
+        id: &str,
+    ) -> Result<Option<HostnameClientCertificate>, Error> {
+        endpoints::origin_pulls::get(&self.transport, zone_id, id).await
+    }
+
+    /// `DELETE zones/{z}/origin_tls_client_auth/hostnames/certificates/{id}` — the answer says
+    /// `pending_deletion`; `None` when it was already deleted or is unknown, so callers
+    /// converge. Disable the hostnames using it first. Token permission: Zone › SSL and
+    /// Certificates › Edit.
+    pub async fn delete_hostname_client_certificate(
+        &self,
+        zone_id: &str,
+        id: &str,
+    ) -> Result<Option<HostnameClientCertificate>, Error> {
+        endpoints::origin_pulls::delete(&self.transport, zone_id, id).await
+    }
+
+    /// `PUT zones/{z}/origin_tls_client_auth/hostnames` — associates hostnames with
+    /// certificates (`enabled: Some(true)`), disables (`Some(false)`) or voids (`None`) the
+    /// associations; answers each association as Cloudflare now holds it. Token permission:
+    /// Zone › SSL and Certificates › Edit.
+    pub async fn put_hostname_client_auth(
+        &self,
+        zone_id: &str,
+        changes: &[HostnameClientAuthChange],
+    ) -> Result<Vec<HostnameClientAuth>, Error> {
+        endpoints::origin_pulls::put(&self.transport, zone_id, changes).await
+    }
+
+    /// `GET zones/{z}/origin_tls_client_auth/hostnames/{hostname}` — the hostname's
+    /// association and its certificate's state; `None` when it has none.
+    pub async fn get_hostname_client_auth(
+        &self,
+        zone_id: &str,
+        hostname: &str,
+    ) -> Result<Option<HostnameClientAuth>, Error> {
+        endpoints::origin_pulls::get_association(&self.transport, zone_id, hostname).await
+    }
+
+    /// `GET zones/{z}/settings/tls_client_auth`. Token permission: Zone › Zone Settings › Read.
+    pub async fn get_tls_client_auth(&self, zone_id: &str) -> Result<TlsClientAuthSetting, Error> {
+        endpoints::settings::get_tls_client_auth(&self.transport, zone_id).await
+    }
+
+    /// `PATCH zones/{z}/settings/tls_client_auth` to on (`true`) or off — on lets Cloudflare
+    /// present the hostnames' enabled client certificates. Token permission: Zone › Zone
+    /// Settings › Edit.
+    pub async fn set_tls_client_auth(
+        &self,
+        zone_id: &str,
+        enabled: bool,
+    ) -> Result<TlsClientAuthSetting, Error> {
+        endpoints::settings::set_tls_client_auth(&self.transport, zone_id, enabled).await
     }
 
     /// `GET zones/{z}/rulesets/phases/http_config_settings/entrypoint` — the zone's

@@ -8,13 +8,17 @@
 //! - [`certs`]: the edge CA and on-the-fly edge certificates (SNI);
 //! - [`route`]: hostname → zone → proxied record → origin name and SSL/TLS mode;
 //! - [`origin_map`]: origin name → loopback address per scheme;
-//! - [`origin`]: connecting to the origin and Cloudflare's 52x for each failure;
+//! - [`origin`]: connecting to the origin (presenting the hostname's per-hostname
+//!   authenticated-origin-pull certificate when one is associated, enabled and active and the
+//!   zone's `tls_client_auth` is on) and Cloudflare's 52x for each failure;
 //! - [`proxy`]: headers both ways;
 //! - [`pages`]: Cloudflare's error answers.
 //!
 //! Not emulated: caching, WAF and rate limiting, Workers, redirects and "Always Use HTTPS",
 //! HTTP/2 and HTTP/3 toward visitors, WebSockets (upgrades are not forwarded), Origin Rules,
-//! authenticated origin pulls, Universal SSL's one-level depth limit.
+//! zone-level authenticated origin pulls (no shared zone-wide Cloudflare client certificate
+//! exists in the emulator: only per-hostname ones, see [`crate::origin_pulls`]), Universal
+//! SSL's one-level depth limit.
 
 pub mod certs;
 pub mod origin;

@@ -11,6 +11,12 @@
 //! closed, or answered something that is not HTTP → 520 ("empty, unknown, or unexpected
 //! response", error-520 page). A 502 or 504 the origin answers is relayed as it came.
 //!
+//! Authenticated origin pulls: when [`crate::origin_pulls::client_identity_for`] names a client
+//! certificate for the hostname (per-hostname association enabled and active, certificate
+//! active, zone `tls_client_auth` on), the TLS handshake to the origin presents it (rustls
+//! client authentication); otherwise the edge presents none. There is no zone-wide shared
+//! Cloudflare certificate. Plain HTTP to the origin (Off/Flexible) never carries one.
+//!
 //! One connection per request (Cloudflare pools origin connections; the emulator does not).
 
 use std::net::SocketAddr;
@@ -22,10 +28,11 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::WebPkiServerVerifier;
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -35,6 +42,7 @@ use tokio_rustls::TlsConnector;
 
 use crate::edge::pages::EdgeError;
 use crate::edge::route::OriginTransport;
+use crate::state::ClientIdentity;
 
 /// How long the edge waits for the origin. Cloudflare: 19 s for the TCP connection, 120 s for
 /// the response; tests set milliseconds.
@@ -86,14 +94,39 @@ impl OriginTls {
     fn client_config(
         &self,
         verifier: Arc<dyn ServerCertVerifier>,
+        client_identity: Option<&ClientIdentity>,
     ) -> Result<ClientConfig, rustls::Error> {
-        let mut config = ClientConfig::builder_with_provider(self.provider.clone())
+        let builder = ClientConfig::builder_with_provider(self.provider.clone())
             .with_safe_default_protocol_versions()?
             .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
+            .with_custom_certificate_verifier(verifier);
+        let mut config = match client_identity {
+            Some(identity) => {
+                builder.with_client_cert_resolver(Arc::new(PresentCertificate(identity.clone())))
+            }
+            None => builder.with_no_client_auth(),
+        };
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(config)
+    }
+}
+
+/// Presents the hostname's origin-pull certificate whenever the origin asks for one (whatever
+/// CAs it hints at, as Cloudflare does: the origin decides whether it trusts it).
+#[derive(Debug)]
+struct PresentCertificate(ClientIdentity);
+
+impl ResolvesClientCert for PresentCertificate {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        Some(self.0 .0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
     }
 }
 
@@ -232,19 +265,52 @@ fn tls_error(e: &std::io::Error, transport: OriginTransport) -> EdgeError {
     }
 }
 
+/// Whether a TLS alert from the origin is among `error`'s causes.
+fn alert_received(error: &hyper::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(e) = cause {
+        let rustls_error = e.downcast_ref::<rustls::Error>().or_else(|| {
+            e.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if matches!(rustls_error, Some(rustls::Error::AlertReceived(_))) {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
 /// What the proxy sends: the request with its body, boxed.
 pub type OriginRequest = Request<BoxBody<Bytes, hyper::Error>>;
 
-/// Connect to `addr` (None: the map has no address for this scheme) and send `request`.
+/// Where and how to reach the origin for one request.
+#[derive(Debug, Clone, Copy)]
+pub struct OriginTarget<'a> {
+    /// None: the map has no address for this scheme.
+    pub addr: Option<SocketAddr>,
+    pub transport: OriginTransport,
+    pub hostname: &'a str,
+    pub origin_name: &'a str,
+    /// The client certificate to present in the TLS handshake (authenticated origin pulls).
+    pub client_identity: Option<&'a ClientIdentity>,
+}
+
+/// Connect to the target and send `request`.
 pub async fn send(
     tls: &OriginTls,
     timeouts: OriginTimeouts,
-    addr: Option<SocketAddr>,
-    transport: OriginTransport,
-    hostname: &str,
-    origin_name: &str,
+    target: OriginTarget<'_>,
     request: OriginRequest,
 ) -> Result<Response<Incoming>, EdgeError> {
+    let OriginTarget {
+        addr,
+        transport,
+        hostname,
+        origin_name,
+        client_identity,
+    } = target;
     let addr = addr.ok_or(EdgeError::WebServerDown)?;
     let tcp = match tokio::time::timeout(timeouts.connect, TcpStream::connect(addr)).await {
         Err(_) => return Err(EdgeError::ConnectionTimedOut),
@@ -266,7 +332,7 @@ pub async fn send(
         _ => Arc::new(AnyCertificate(tls.provider.clone())),
     };
     let config = tls
-        .client_config(verifier)
+        .client_config(verifier, client_identity)
         .map_err(|_| EdgeError::SslHandshakeFailed)?;
     let sni =
         ServerName::try_from(hostname.to_string()).map_err(|_| EdgeError::SslHandshakeFailed)?;
@@ -304,6 +370,13 @@ where
     });
     match tokio::time::timeout(timeouts.response, sender.send_request(request)).await {
         Err(_) => Err(EdgeError::Timeout),
+        Ok(Err(e)) if alert_received(&e) => {
+            // TLS 1.3: the origin checks the client certificate after the edge's Finished, so
+            // its refusal (e.g. `certificate_required`) arrives as an alert on the first read.
+            // It is still the handshake that failed: 525.
+            tracing::info!(error = %e, "edge: the origin ended the TLS handshake with an alert");
+            Err(EdgeError::SslHandshakeFailed)
+        }
         Ok(Err(e)) => {
             tracing::info!(error = %e, "edge: origin answer unusable");
             Err(EdgeError::UnknownError)

@@ -31,6 +31,7 @@ use crate::edge::origin::{self, OriginTimeouts, OriginTls};
 use crate::edge::origin_map::OriginMapFile;
 use crate::edge::pages::{self, EdgeError};
 use crate::edge::route::{self, OriginTransport, VisitorScheme};
+use crate::origin_pulls;
 use crate::state::AppState;
 
 pub type EdgeBody = BoxBody<Bytes, hyper::Error>;
@@ -156,9 +157,14 @@ async fn forward(
     peer: SocketAddr,
     visitor: VisitorScheme,
 ) -> Result<Response<EdgeBody>, (EdgeError, HeaderMap)> {
-    let planned = {
+    let (planned, client_identity) = {
         let data = context.state.data();
-        route::plan(&data, host, request.uri().path(), visitor)
+        let planned = route::plan(&data, host, request.uri().path(), visitor);
+        let identity = planned.as_ref().ok().and_then(|p| {
+            let zone = data.zone_for_host(&p.hostname)?;
+            origin_pulls::client_identity_for(&data, &zone.id, &p.hostname, chrono::Utc::now())
+        });
+        (planned, identity)
     };
     let plan = match planned {
         Ok(p) => p,
@@ -181,6 +187,7 @@ async fn forward(
         ssl = ?plan.ssl_mode,
         transport = ?plan.transport,
         addr = ?addr,
+        client_certificate = client_identity.is_some(),
         ray,
         "edge: to the origin"
     );
@@ -231,13 +238,17 @@ async fn forward(
         .unwrap_or_else(|_| Uri::from_static("/"));
     let origin_request = Request::from_parts(parts, body.boxed());
 
+    let target = origin::OriginTarget {
+        addr,
+        transport: plan.transport,
+        hostname: &plan.hostname,
+        origin_name: &plan.origin_name,
+        client_identity: client_identity.as_ref(),
+    };
     let answer = origin::send(
         &context.origin_tls,
         context.timeouts,
-        addr,
-        plan.transport,
-        &plan.hostname,
-        &plan.origin_name,
+        target,
         origin_request,
     )
     .await

@@ -31,6 +31,8 @@ pub struct Seen {
     pub uri: String,
     pub headers: hyper::HeaderMap,
     pub body: Vec<u8>,
+    /// The client certificate (leaf, DER) the edge presented in the TLS handshake, if any.
+    pub client_cert: Option<Vec<u8>>,
 }
 
 impl Seen {
@@ -86,6 +88,48 @@ impl Origin {
         .await
     }
 
+    /// TLS with this certificate chain and key (PEM) that asks for a client certificate
+    /// chained to `client_ca_pem` and records the one presented; `required`: a handshake
+    /// without one is refused (as an origin with authenticated origin pulls enforced).
+    pub async fn tls_client_auth(
+        name: &str,
+        chain_pem: &str,
+        key_pem: &str,
+        client_ca_pem: &str,
+        required: bool,
+    ) -> Origin {
+        let chain: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .unwrap();
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in CertificateDer::pem_slice_iter(client_ca_pem.as_bytes()) {
+            roots.add(ca.unwrap()).unwrap();
+        }
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        );
+        let verifier = if required {
+            verifier.build().unwrap()
+        } else {
+            verifier.allow_unauthenticated().build().unwrap()
+        };
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap();
+        Self::serve(
+            name,
+            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+        )
+        .await
+    }
+
     async fn serve(name: &str, tls: Option<tokio_rustls::TlsAcceptor>) -> Origin {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -105,9 +149,15 @@ impl Origin {
                                 return;
                             };
                             let sni = s.get_ref().1.server_name().map(str::to_string);
-                            serve_http(TokioIo::new(s), seen, name, sni).await;
+                            let client_cert = s
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|c| c.first())
+                                .map(|c| c.as_ref().to_vec());
+                            serve_http(TokioIo::new(s), seen, name, sni, client_cert).await;
                         }
-                        None => serve_http(TokioIo::new(stream), seen, name, None).await,
+                        None => serve_http(TokioIo::new(stream), seen, name, None, None).await,
                     }
                 });
             }
@@ -116,12 +166,18 @@ impl Origin {
     }
 }
 
-async fn serve_http<I>(io: I, seen: Arc<Mutex<Vec<Seen>>>, name: String, sni: Option<String>)
-where
+async fn serve_http<I>(
+    io: I,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    name: String,
+    sni: Option<String>,
+    client_cert: Option<Vec<u8>>,
+) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let (seen, name, sni) = (seen.clone(), name.clone(), sni.clone());
+        let (seen, name, sni, client_cert) =
+            (seen.clone(), name.clone(), sni.clone(), client_cert.clone());
         async move {
             let (parts, body) = req.into_parts();
             let body = body
@@ -142,6 +198,7 @@ where
                 uri: parts.uri.to_string(),
                 headers: parts.headers,
                 body,
+                client_cert,
             });
             let mut response = Response::new(Full::new(Bytes::from(answer)));
             *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
@@ -327,6 +384,12 @@ impl Stand {
     pub async fn patch_record(&self, id: &str, patch: Value) {
         self.api(reqwest::Method::PATCH, &format!("dns_records/{id}"), patch)
             .await;
+    }
+
+    /// Any call on the example.com zone (`path` after `zones/{id}/`); asserts success and
+    /// returns `result`.
+    pub async fn zone_api(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        self.api(method, path, body).await
     }
 
     pub async fn ssl(&self, mode: &str) {

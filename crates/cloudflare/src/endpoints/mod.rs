@@ -4,6 +4,7 @@
 
 pub(crate) mod dns;
 pub(crate) mod origin_ca;
+pub(crate) mod origin_pulls;
 pub(crate) mod rulesets;
 pub(crate) mod settings;
 pub(crate) mod zones;
@@ -174,6 +175,89 @@ mod tests {
         assert_eq!(body.as_object().unwrap().len(), 1, "only rules: {body}");
         assert_eq!(body["rules"][0]["action"], "set_config");
         assert_eq!(body["rules"][0]["action_parameters"]["ssl"], "strict");
+    }
+
+    #[test]
+    fn origin_pull_endpoints() {
+        let upload = origin_pulls::UploadHostnameCertificate {
+            zone_id: "z1",
+            params: origin_pulls::UploadParams {
+                certificate: "CERT",
+                private_key: "KEY-MATERIAL",
+            },
+        };
+        assert_eq!(upload.method(), Method::POST);
+        assert_eq!(
+            upload.path(),
+            "zones/z1/origin_tls_client_auth/hostnames/certificates"
+        );
+        assert_eq!(
+            body_json(&upload),
+            serde_json::json!({"certificate": "CERT", "private_key": "KEY-MATERIAL"})
+        );
+        let shown = format!("{upload:?}");
+        assert!(!shown.contains("KEY-MATERIAL"), "{shown}");
+
+        let delete = origin_pulls::HostnameCertificate {
+            zone_id: "z1",
+            id: "c1",
+            method: Method::DELETE,
+        };
+        assert_eq!(
+            delete.path(),
+            "zones/z1/origin_tls_client_auth/hostnames/certificates/c1"
+        );
+        let put = origin_pulls::PutHostnameClientAuth {
+            zone_id: "z1",
+            params: origin_pulls::PutParams {
+                config: vec![
+                    origin_pulls::PutEntry {
+                        hostname: "api.example.com",
+                        cert_id: "c1",
+                        enabled: Some(true),
+                    },
+                    origin_pulls::PutEntry {
+                        hostname: "old.example.com",
+                        cert_id: "c0",
+                        enabled: None,
+                    },
+                ],
+            },
+        };
+        assert_eq!(put.method(), Method::PUT);
+        assert_eq!(put.path(), "zones/z1/origin_tls_client_auth/hostnames");
+        assert_eq!(
+            body_json(&put),
+            serde_json::json!({"config": [
+                {"hostname": "api.example.com", "cert_id": "c1", "enabled": true},
+                {"hostname": "old.example.com", "cert_id": "c0", "enabled": null},
+            ]}),
+            "a void is sent as an explicit null"
+        );
+        let get = origin_pulls::GetHostnameClientAuth {
+            zone_id: "z1",
+            hostname: "api.example.com",
+        };
+        assert_eq!(
+            get.path(),
+            "zones/z1/origin_tls_client_auth/hostnames/api.example.com"
+        );
+        let patch = settings::PatchTlsClientAuthSetting {
+            zone_id: "z1",
+            params: settings::PatchOnOffParams { value: "on" },
+        };
+        assert_eq!(patch.method(), Method::PATCH);
+        assert_eq!(patch.path(), "zones/z1/settings/tls_client_auth");
+        assert_eq!(body_json(&patch), serde_json::json!({"value": "on"}));
+        for bad in [
+            "",
+            "a/b.example.com",
+            "api.example.com?x",
+            "api..example.com",
+            "%2e",
+        ] {
+            assert!(origin_pulls::path_hostname(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
