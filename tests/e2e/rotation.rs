@@ -443,3 +443,26 @@ fn rotate_cert_with_a_changed_key_type_takes_the_new_certificate_path_and_says_s
     again.assert_code(0);
     assert!(again.writes().is_empty(), "{:?}", again.writes());
 }
+
+#[test]
+fn rotate_cert_refuses_a_hostname_with_nothing_to_rotate_and_writes_nothing() {
+    use crate::harness::Stack;
+    let stack = Stack::start();
+    stack.sample_api("ditto-api", "prod");
+    let config = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
+    let before = stack.stats();
+    let refused = stack.flarelink(&config, &["rotate-cert", "--output", "json"]);
+    refused.assert_code(1);
+    let error = &refused.json()["error"];
+    assert_eq!(error["kind"], "precondition", "{error}");
+    assert!(
+        error["hint"].as_str().unwrap().contains("link-domain"),
+        "{error}"
+    );
+    assert_eq!(stack.stats().writes, before.writes, "nothing written");
+    assert!(stack.aws_state()["certificates"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(stack.live_origin_certs().is_empty());
+}
