@@ -282,7 +282,9 @@ fn rotate_cert_swaps_the_certificate_under_live_traffic_without_touching_the_dom
         let looping = scope.spawn(|| call_loop(&env.s, &token, &stop));
         // Let the loop get going before the rotation starts.
         std::thread::sleep(std::time::Duration::from_millis(1500));
+        let started = std::time::Instant::now();
         let rotated = env.flarelink(&config, &["rotate-cert", "--output", "json"], &[]);
+        eprintln!("rotate-cert took {} ms", started.elapsed().as_millis());
         std::thread::sleep(std::time::Duration::from_millis(1000));
         std::fs::write(&stop, b"").unwrap();
         (looping.join().unwrap(), rotated)
@@ -297,6 +299,7 @@ fn rotate_cert_swaps_the_certificate_under_live_traffic_without_touching_the_dom
         "{}",
         rotated.stdout
     );
+    eprintln!("calls through the edge around and during rotate-cert: {calls}");
     assert_eq!(
         calls["failed"], 0,
         "calls failed during the rotation: {calls}"
