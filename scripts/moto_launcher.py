@@ -15,7 +15,7 @@ certificate unknown names get; default us-east-1). It runs in moto's process bec
 imported certificate's private key exists only in moto's memory, and so does the snapshot of the
 API that the data plane records at every CreateDeployment (moto keeps none; AWS serves one).
 
-Six deliberate departures from stock moto, each to make it answer as AWS does:
+Seven deliberate departures from stock moto, each to make it answer as AWS does:
   * GetBasePathMapping(s) on a domain that never had a mapping raises KeyError inside moto
     (HTTP 500); AWS answers NotFound / an empty list. The mappings table becomes a defaultdict
     so flarelink's own NotFound handling is what gets exercised.
@@ -31,6 +31,10 @@ Six deliberate departures from stock moto, each to make it answer as AWS does:
   * USER_SRP_AUTH's SECRET_BLOCK is base64 on AWS (clients sign its decoded bytes); moto sends
     a bare UUID. It is sent base64-encoded and accepted back in that form. moto still does not
     check the SRP signature — flarelink's SRP is proved against pycognito in its own tests.
+  * ACM re-import (ImportCertificate with CertificateArn, rotation in place): moto builds a new
+    certificate record and drops the ARN's tags and "in use by"; AWS keeps both, refuses tags on
+    a re-import and refuses a different key type or size. DescribeCertificate's Serial is
+    written as AWS writes it (hex bytes separated by colons), not as a decimal number.
   * Optional, off unless FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS is set: API Gateway's per-account
     quota of one CreateDomainName/UpdateDomainName/DeleteDomainName per 30 s. Within the window, those calls
     answer 429 TooManyRequestsException with a Retry-After header, as AWS does, so the retry
@@ -241,6 +245,49 @@ def patch_srp_secret_block() -> None:
     CognitoIdpBackend.initiate_auth = initiate_auth
 
 
+def patch_acm_reimport() -> None:
+    from moto.acm.exceptions import AWSValidationException
+    from moto.acm.models import AWSCertificateManagerBackend, CertBundle
+
+    original_import = AWSCertificateManagerBackend.import_certificate
+
+    def key_kind(bundle):
+        key = bundle._key
+        curve = getattr(key, "curve", None)
+        return ("EC", curve.name) if curve is not None else ("RSA", key.key_size)
+
+    def import_certificate(self, certificate, private_key, chain, arn, tags):
+        previous = self._certificates.get(arn) if arn is not None else None
+        if previous is None:
+            return original_import(self, certificate, private_key, chain, arn, tags)
+        if tags:
+            raise AWSValidationException("You can't add tags when you reimport a certificate.")
+        replacement = CertBundle(
+            self.account_id, certificate, private_key, chain=chain, region=self.region_name, arn=arn
+        )
+        if key_kind(replacement) != key_kind(previous):
+            raise AWSValidationException(
+                "The certificate being reimported must have the same key algorithm and size as the existing certificate."
+            )
+        replacement.tags = previous.tags
+        replacement.in_use_by = previous.in_use_by
+        replacement.created_at = previous.created_at
+        self._certificates[arn] = replacement
+        return arn
+
+    original_describe = CertBundle.describe
+
+    def describe(self):
+        result = original_describe(self)
+        serial = self._cert.serial_number
+        raw = serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big")
+        result["Certificate"]["Serial"] = ":".join(f"{b:02x}" for b in raw)
+        return result
+
+    AWSCertificateManagerBackend.import_certificate = import_certificate
+    CertBundle.describe = describe
+
+
 def patch_domain_quota(window_seconds: float) -> None:
     from moto.apigateway.exceptions import ApiGatewayException
     from moto.apigateway.models import APIGatewayBackend
@@ -319,6 +366,7 @@ def main() -> None:
     patch_method_and_authorizer_updates()
     patch_multi_level_base_paths()
     patch_srp_secret_block()
+    patch_acm_reimport()
     quota = os.environ.get("FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS")
     if quota:
         patch_domain_quota(float(quota))

@@ -297,6 +297,76 @@ fn a_run_killed_at_a_random_moment_is_finished_by_a_clean_rerun() {
     }
 }
 
+/// The ARN and the serial (hex) of the one ACM certificate, read with boto3.
+fn served_serial(stack: &Stack) -> (String, String) {
+    let doc = stack.boto3(
+        r#"
+from cryptography import x509
+acm = client("acm")
+arns = [c["CertificateArn"] for c in acm.list_certificates(Includes={"keyTypes": ["RSA_2048", "EC_prime256v1"]})["CertificateSummaryList"]]
+assert len(arns) == 1, arns
+body = acm.get_certificate(CertificateArn=arns[0])["Certificate"]
+emit([arns[0], format(x509.load_pem_x509_certificate(body.encode()).serial_number, "x")])
+"#,
+    );
+    (
+        doc[0].as_str().unwrap().to_string(),
+        doc[1].as_str().unwrap().to_string(),
+    )
+}
+
+/// `rotate-cert` under `plan` (its writes: the origin certificate, the re-import, the tag
+/// update, the revoke) until it exits 0: then the same ARN serves a new serial, and everything
+/// is as link-domain leaves it (one ACM certificate tagged with the one live origin certificate,
+/// which is what it holds) after one clean link-domain that must write nothing new but what an
+/// interrupted rotation leaves.
+fn rotation_converges(seed: u64, plan: FaultPlan, what: &str) {
+    eprintln!("chaos seed {seed}: rotate-cert, {what}");
+    let stack = Stack::start();
+    let api = stack.sample_api("ditto-api", "prod");
+    let config = chaos_config(&stack, "");
+    stack.flarelink(&config, &["link-domain"]).assert_code(0);
+    let (arn, serial) = served_serial(&stack);
+    let proxies = Proxies::start(&stack);
+    proxies.set(plan);
+    let runs = until_ok(&stack, &proxies, &config, &["rotate-cert"], 3);
+    let injected = proxies.injected();
+    proxies.clear();
+    assert_eq!(
+        runs.last().unwrap().code,
+        0,
+        "seed {seed}: no exit 0 in 3 runs ({injected} faults)\n{}",
+        describe(&runs)
+    );
+    through(&stack, &proxies, &config, &["link-domain"]).assert_code(0);
+    assert_linked(&stack, &api);
+    let (arn_after, serial_after) = served_serial(&stack);
+    assert_eq!(arn_after, arn, "seed {seed}: the same ARN");
+    assert_ne!(serial_after, serial, "seed {seed}: a new certificate");
+    eprintln!(
+        "chaos seed {seed}: rotated in {} run(s), {injected} faults",
+        runs.len()
+    );
+}
+
+#[test]
+fn rotate_cert_converges_with_faults_before_forwarding() {
+    for seed in seeds(1) {
+        rotation_converges(seed, faults_before(seed), "30% faults before forwarding");
+    }
+}
+
+#[test]
+fn rotate_cert_converges_when_write_answers_are_lost() {
+    for seed in seeds(1) {
+        rotation_converges(
+            seed,
+            faults_after_on_writes(seed),
+            "30% of writes lose their answer",
+        );
+    }
+}
+
 #[test]
 fn provision_converges_with_faults_before_forwarding() {
     for seed in seeds(1) {

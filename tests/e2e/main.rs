@@ -14,6 +14,7 @@ mod link;
 mod mutations;
 mod provision;
 mod resilience;
+mod rotation;
 mod run_lock;
 mod step_commands;
 mod story;

@@ -78,6 +78,7 @@ fn certificate(detail: &CertificateDetail) -> Certificate {
         certificate_type: detail.r#type().map(|t| t.as_str().to_owned()),
         in_use_by: detail.in_use_by().to_vec(),
         key_algorithm: detail.key_algorithm().map(|k| k.as_str().to_owned()),
+        serial: detail.serial().map(str::to_owned),
     }
 }
 
@@ -136,6 +137,70 @@ pub(crate) async fn import_certificate(
             code: None,
             message: "ACM answered without a certificate ARN".into(),
         })
+}
+
+// --- Rotation in place: re-import into an existing ARN, and the tag update that follows it
+// (ACM accepts no tags on a re-import). ---
+
+/// ImportCertificate with `CertificateArn`: the ARN's certificate and key replaced, its
+/// attachments (custom domains) kept. Sent once, as the first import: after a lost answer the
+/// caller looks at the ARN's current certificate before sending it again.
+pub(crate) async fn reimport_certificate(
+    client: &Client,
+    arn: &str,
+    certificate_pem: &str,
+    private_key_pem: &SecretPem,
+    chain_pem: Option<&str>,
+) -> Result<(), Error> {
+    // The input's Debug redacts the key; nothing here logs it.
+    client
+        .import_certificate()
+        .certificate_arn(arn)
+        .certificate(Blob::new(certificate_pem.as_bytes()))
+        .private_key(Blob::new(private_key_pem.expose().as_bytes()))
+        .set_certificate_chain(chain_pem.map(|c| Blob::new(c.as_bytes())))
+        .customize()
+        .config_override(crate::retry::acm_create_once())
+        .send()
+        .await
+        .map_err(|e| from_sdk("ImportCertificate", e))?;
+    Ok(())
+}
+
+/// GetCertificate: the PEM body the ARN holds now (`None` when ACM does not know the ARN).
+pub(crate) async fn certificate_body(client: &Client, arn: &str) -> Result<Option<String>, Error> {
+    match client.get_certificate().certificate_arn(arn).send().await {
+        Ok(out) => Ok(out.certificate().map(str::to_owned)),
+        Err(e) => none_if_not_found(from_sdk("GetCertificate", e)),
+    }
+}
+
+/// AddTagsToCertificate: sets (adds or overwrites) `tags`. Repeating it is harmless, so the
+/// SDK's ordinary retry applies.
+pub(crate) async fn add_tags_to_certificate(
+    client: &Client,
+    arn: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), Error> {
+    const OP: &str = "AddTagsToCertificate";
+    let tags = tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error {
+            operation: OP,
+            kind: ErrorKind::BadRequest,
+            code: None,
+            message: e.to_string(),
+        })?;
+    client
+        .add_tags_to_certificate()
+        .certificate_arn(arn)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| from_sdk(OP, e))?;
+    Ok(())
 }
 
 pub(crate) async fn delete_certificate(client: &Client, arn: &str) -> Result<bool, Error> {

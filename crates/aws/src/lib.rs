@@ -183,6 +183,39 @@ impl Acm {
     pub async fn delete_certificate(&self, arn: &str) -> Result<bool, Error> {
         acm::delete_certificate(&self.client, arn).await
     }
+
+    /// ImportCertificate into the existing `arn` (rotation in place: what uses the ARN keeps
+    /// it). No tags (ACM refuses them on a re-import). Sent once, like the first import.
+    pub async fn reimport_certificate(
+        &self,
+        arn: &str,
+        certificate_pem: &str,
+        private_key_pem: &SecretPem,
+        chain_pem: Option<&str>,
+    ) -> Result<(), Error> {
+        acm::reimport_certificate(
+            &self.client,
+            arn,
+            certificate_pem,
+            private_key_pem,
+            chain_pem,
+        )
+        .await
+    }
+
+    /// GetCertificate: the certificate (PEM) the ARN holds now; `None` when ACM does not know it.
+    pub async fn certificate_body(&self, arn: &str) -> Result<Option<String>, Error> {
+        acm::certificate_body(&self.client, arn).await
+    }
+
+    /// AddTagsToCertificate (adds or overwrites the given tags).
+    pub async fn add_tags_to_certificate(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        acm::add_tags_to_certificate(&self.client, arn, tags).await
+    }
 }
 
 /// API Gateway (REST APIs, v1).

@@ -85,6 +85,8 @@ pub struct Certificate {
     /// ARNs of the resources that use it.
     pub in_use_by: Vec<String>,
     pub key_algorithm: Option<String>,
+    /// The serial number as ACM reports it (AWS: hex bytes separated by colons).
+    pub serial: Option<String>,
 }
 
 /// An API Gateway custom domain name.

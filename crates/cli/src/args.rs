@@ -87,6 +87,12 @@ pub enum Command {
     DnsRecord(RunArgs),
     /// Step 6: the zone's SSL/TLS encryption mode (Full, or Full (strict)). Zone-wide.
     SslMode(RunArgs),
+    /// Rotate the origin certificate in place now: a new key (same type and size), a new
+    /// Origin CA certificate re-imported into the ACM certificate ARN the custom domain serves,
+    /// its tag updated, the old origin certificate revoked. The custom domain keeps its
+    /// certificate (no UpdateDomainName). link-domain does the same by itself once the
+    /// certificate is inside its renewal window ([domain.certificate] renew_before_days).
+    RotateCert(RunArgs),
     /// The guide's API and Cognito setup from [cognito] and [api]: user pool, app client,
     /// hosted-UI domain, REGIONAL REST API with its routes and Cognito authorizer, deployed to
     /// the stage (a new deployment only when something changed).
@@ -238,6 +244,7 @@ impl Command {
             Command::ApiMapping(_) => "api-mapping",
             Command::DnsRecord(_) => "dns-record",
             Command::SslMode(_) => "ssl-mode",
+            Command::RotateCert(_) => "rotate-cert",
             Command::Config(_) => "config check",
             Command::Completions { .. } => "completions",
             Command::Man { .. } => "man",
@@ -253,7 +260,8 @@ impl Command {
             | Command::CustomDomain(a)
             | Command::ApiMapping(a)
             | Command::DnsRecord(a)
-            | Command::SslMode(a) => Some(a),
+            | Command::SslMode(a)
+            | Command::RotateCert(a) => Some(a),
             _ => None,
         }
     }

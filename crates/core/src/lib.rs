@@ -14,6 +14,7 @@ pub mod provision;
 pub mod quota;
 pub mod report;
 pub mod resolve;
+pub mod rotate;
 pub mod run;
 pub mod run_lock;
 pub mod session;

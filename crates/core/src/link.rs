@@ -23,6 +23,7 @@ use crate::error::{Context, Error};
 use crate::quota::DomainQuota;
 use crate::report::{DomainSummary, Progress, RunReport, StepId, StepReport};
 use crate::resolve;
+use crate::rotate::{self, Rotation};
 use crate::run::{Clouds, RunOptions, Selection};
 use crate::settle::Settle;
 use crate::steps::acm_import::{self, CertificatePlan, ManagedCertificate, Served};
@@ -88,8 +89,30 @@ pub async fn run(
     progress: Arc<dyn Progress>,
     command: &str,
 ) -> Result<RunReport, Error> {
+    run_with(
+        config,
+        clouds,
+        selection,
+        options,
+        progress,
+        command,
+        rotate::When::Due,
+    )
+    .await
+}
+
+/// [`run`], with in-place rotation of the served certificates due `when` (`rotate-cert`: now).
+pub async fn run_with(
+    config: &Config,
+    clouds: &Clouds,
+    selection: &Selection,
+    options: RunOptions,
+    progress: Arc<dyn Progress>,
+    command: &str,
+    when: rotate::When,
+) -> Result<RunReport, Error> {
     let found = discover(config, clouds, selection, options).await?;
-    let plan = decide(config, clouds, selection, options, found)?;
+    let plan = decide(config, clouds, selection, options, found, when)?;
     let mut report = RunReport::new(command, options.dry_run);
     if let Some(zone) = &plan.zone {
         report.zone.name = Some(zone.name.clone());
@@ -234,7 +257,7 @@ async fn discover(
                 let managed = managed_of(&inventory, &d.hostname);
                 let needs_key = certificate_steps
                     && !options.dry_run
-                    && acm_import::reusable(&managed, now, None, d.certificate.key_type).is_none();
+                    && acm_import::reusable(&managed, now, None, &d.certificate).is_none();
                 needs_key.then(|| KeyInTheMaking::start(d.certificate.key_type))
             })
             .collect();
@@ -246,8 +269,13 @@ async fn discover(
             .iter()
             .map(|d| discover_host_aws(d, clouds, selection)),
     );
-    let ((zone, origin, ssl, dns), (inventory, served, keys), aws) =
+    let ((zone, origin, ssl, dns), (mut inventory, mut served, keys), aws) =
         tokio::try_join!(cloudflare, acm, aws)?;
+    if certificate_steps {
+        // The serial an ARN serves wins over a tag an interrupted rotation left stale.
+        let live = origin_cert::live_serials(&origin, clouds.aws()?.region());
+        acm_import::reconcile(&mut inventory, &mut served, &live);
+    }
     Ok(Found {
         zone,
         origin,
@@ -304,6 +332,7 @@ fn decide(
     selection: &Selection,
     options: RunOptions,
     found: Found,
+    when: rotate::When,
 ) -> Result<LinkPlan, Error> {
     use StepId::*;
     let Found {
@@ -338,8 +367,16 @@ fn decide(
         let in_use = existing
             .as_ref()
             .and_then(|d| d.regional_certificate_arn.as_deref());
-        let reuse =
-            acm_import::reusable(&managed, now, in_use, domain.certificate.key_type).cloned();
+        let rotation = certificate_steps
+            .then(|| rotate::decide(&managed, in_use, &domain.certificate, now, when))
+            .flatten();
+        if when == rotate::When::Now {
+            rotate::require_served(rotation.as_ref(), h, in_use)?;
+        }
+        let reuse = match &rotation {
+            Some(Rotation::InPlace(current)) => Some(current.clone()),
+            _ => acm_import::reusable(&managed, now, in_use, &domain.certificate).cloned(),
+        };
         let orphans = if certificate_steps {
             let ours = origin_cert::managed_for(&origin, h, clouds.aws()?.region());
             origin_cert::orphans(&ours, &managed)
@@ -351,6 +388,7 @@ fn decide(
             reuse,
             orphans,
             served: served.clone(),
+            rotation,
         };
 
         let custom_domain = if selection.has(CustomDomain) {
@@ -438,7 +476,11 @@ fn planned_reports(plan: &LinkPlan, selection: &Selection, report: &mut RunRepor
         let h = host.domain.hostname.as_str();
         let cert = &host.certificate;
         let mut summary = host.summary();
-        if selection.any(&[StepId::OriginCert, StepId::AcmImport]) {
+        if let Some(Rotation::InPlace(current)) = &cert.rotation {
+            report
+                .steps
+                .extend(rotate::planned_reports(cert, &host.domain, current));
+        } else if selection.any(&[StepId::OriginCert, StepId::AcmImport]) {
             report.steps.push(origin_cert::report(cert, &host.domain));
             report.steps.push(acm_import::report(cert, h));
         }
@@ -448,14 +490,17 @@ fn planned_reports(plan: &LinkPlan, selection: &Selection, report: &mut RunRepor
         }
         if let Some(d) = &host.custom_domain {
             let serving = cert.serving();
-            let retire = acm_import::retire_details(cert, serving.known().map(String::as_str), h);
             report.steps.push(custom_domain::report(
                 h,
                 d,
                 host.existing.as_ref(),
                 &serving,
-                retire,
+                Vec::new(),
             ));
+            let serving = serving.known().map(String::as_str);
+            report
+                .steps
+                .extend(acm_import::retirement_report(cert, serving, h));
         }
         if let Some((api, d)) = &host.api_mapping {
             report.steps.push(api_mapping::report(&host.domain, api, d));
@@ -592,6 +637,15 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
     if selection.any(&[OriginCert, AcmImport]) {
         let region = clouds.aws()?.region();
         let zone_id = &zone.expect("the certificate steps resolve the zone").id;
+        let in_place = match &certificate.rotation {
+            Some(Rotation::InPlace(current)) => Some(current),
+            _ => None,
+        };
+        let (key, rotation_key) = if in_place.is_some() {
+            (None, key)
+        } else {
+            (key, None)
+        };
         let (origin_report, issued) = origin_cert::apply(
             &clouds.cloudflare,
             zone_id,
@@ -607,17 +661,41 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
             Some(issued) => {
                 summary.cloudflare_certificate_id = Some(issued.certificate.id.clone());
                 settle.step(origin_report, &mut steps)?;
-                let (acm_report, arn, warning) =
+                let (mut acm_report, arn, warning) =
                     acm_import::apply(clouds, config, settle, h, issued).await?;
+                if let Some(note) = rotate::key_type_note(&certificate) {
+                    acm_report = acm_report.detail(note);
+                }
                 warnings.extend(warning);
                 certificate_arn = Some(arn);
                 settle.step(acm_report, &mut steps)?;
             }
+            None if in_place.is_some() => {
+                let current = in_place.expect("matched");
+                rotate::apply(
+                    clouds,
+                    config,
+                    settle,
+                    &domain,
+                    zone_id,
+                    &certificate,
+                    current,
+                    rotation_key,
+                    origin_report,
+                    &mut steps,
+                    &mut warnings,
+                    &mut summary,
+                )
+                .await?;
+            }
             None => {
                 let revoked_orphans = origin_report.applied;
                 settle.report(origin_report, &mut steps);
-                settle.report(acm_import::report(&certificate, h), &mut steps);
+                let acm_report = acm_import::apply_reuse(clouds, settle, h, &certificate).await?;
+                let retagged = acm_report.applied;
+                settle.report(acm_report, &mut steps);
                 settle.crash_point(OriginCert, revoked_orphans)?;
+                settle.crash_point(AcmImport, retagged)?;
             }
         }
     }
@@ -628,13 +706,12 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
             .as_deref()
             .expect("planning ensured a certificate");
         let apigw = &clouds.aws()?.apigateway;
-        let retire = acm_import::retire_details(&certificate, Some(arn), h);
         let mut r = custom_domain::report(
             h,
             decision,
             existing.as_ref(),
             &Pending::Known(arn.to_string()),
-            retire,
+            Vec::new(),
         );
         if let Some(d) =
             custom_domain::apply(apigw, quota, settle, h, decision, arn, &mut r, attempts).await?
@@ -642,21 +719,28 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
             summary.regional_domain_name = d.regional_domain_name.clone();
         }
         // The domain now serves `arn`: what no domain serves goes, and an origin certificate
-        // only when nothing served or kept names it.
-        if acm_import::retire_superseded(
+        // only when nothing served or kept names it. Reported on acm-import's own line, after
+        // the custom domain's; the crash point stays after both.
+        let mut retirement = acm_import::retirement_report(&certificate, Some(arn), h);
+        let retired = acm_import::retire_superseded(
             clouds,
             settle,
-            CustomDomain,
+            AcmImport,
             h,
             &certificate,
             arn,
             &mut warnings,
         )
-        .await?
-        {
-            r.applied = true;
+        .await?;
+        if let Some(report) = retirement.as_mut() {
+            report.applied = retired;
         }
-        settle.step(r, &mut steps)?;
+        let changed = r.applied || retired;
+        settle.report(r, &mut steps);
+        if let Some(report) = retirement {
+            settle.report(report, &mut steps);
+        }
+        settle.crash_point(CustomDomain, changed)?;
     }
 
     if let Some((api, decision)) = &mapping {

@@ -92,8 +92,11 @@ pub async fn run(
     let domains = try_join_all(config.domains.iter().map(|d| discover_domain(d, clouds)));
     let ((zone, origin_all, records), inventory, served_domains, apis, domains) =
         tokio::try_join!(cloudflare, inventory, served_domains, apis, domains)?;
-    let served = Served::new(&served_domains, inventory.origin_by_arn.clone());
-    let inventory = inventory.managed;
+    let mut served = Served::new(&served_domains, inventory.origin_by_arn.clone());
+    let mut inventory = inventory.managed;
+    // The serial an ARN serves wins over a tag an interrupted rotation left stale.
+    let live = origin_cert::live_serials(&origin_all, &region);
+    acm_import::reconcile(&mut inventory, &mut served, &live);
 
     let mut removals = Vec::new();
     for ((domain, (existing, mappings)), records) in config.domains.iter().zip(domains).zip(records)

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use flarelink_core::{link, run_lock, unlink, RunOptions, Selection, StepId};
 
+use super::rotate_cert;
 use crate::args::{Cli, Command, RunArgs};
 use crate::clients::{self, Built};
 use crate::progress::Ui;
@@ -29,6 +30,7 @@ fn selection(command: &Command) -> Selection {
         Command::ApiMapping(_) => Selection::only(&[ApiMapping]),
         Command::DnsRecord(_) => Selection::only(&[DnsRecord]),
         Command::SslMode(_) => Selection::only(&[SslMode]),
+        Command::RotateCert(_) => rotate_cert::selection(),
         _ => Selection::all(),
     }
 }
@@ -78,6 +80,7 @@ pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u
         async move {
             match command {
                 Command::UnlinkDomain(_) => unlink::run(config, clouds, options, progress).await,
+                Command::RotateCert(_) => rotate_cert::run(config, clouds, options, progress).await,
                 other => {
                     link::run(
                         config,

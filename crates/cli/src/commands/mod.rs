@@ -6,6 +6,7 @@ mod identity;
 mod link;
 mod password;
 mod provision;
+mod rotate_cert;
 mod verify;
 
 use crate::args::{Cli, Command, OutputFormat};

@@ -116,6 +116,8 @@ pub struct CertificateSection {
     pub key_type: Option<String>,
     /// Days: 7, 30, 90, 365, 730, 1095 or 5475 (default, 15 years).
     pub validity_days: Option<u32>,
+    /// Rotate in place once the served certificate has this many days left or fewer.
+    pub renew_before_days: Option<u32>,
 }
 
 /// Every table and key of the file, for "did you mean" and "this key belongs in [aws]" hints.
@@ -147,7 +149,10 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
         "domain[]",
         &["hostname", "rest_api", "stage", "base_path", "certificate"],
     ),
-    ("domain[].certificate", &["key_type", "validity_days"]),
+    (
+        "domain[].certificate",
+        &["key_type", "validity_days", "renew_before_days"],
+    ),
     (
         "cognito",
         &[

@@ -63,6 +63,37 @@ pub use crate::certs::KeyType;
 pub struct CertificateSpec {
     pub key_type: KeyType,
     pub validity_days: u32,
+    /// `renew_before_days`: rotate once the served certificate has this many days left or
+    /// fewer. `None`: the default window, which scales with the certificate's own lifetime
+    /// (see [`CertificateSpec::renewal_window`]).
+    pub renew_before_days: Option<u32>,
+}
+
+/// The default renewal window: 30 days…
+pub const DEFAULT_RENEW_BEFORE_DAYS: i64 = 30;
+/// …or a third of the certificate's lifetime when that is shorter (7- and 30-day certificates),
+/// so a fresh certificate is never inside its own window and a second run converges.
+pub const DEFAULT_RENEW_BEFORE_LIFETIME_DIVISOR: i32 = 3;
+
+impl CertificateSpec {
+    /// The renewal window of a certificate valid from `not_before` to `not_after`: inside it
+    /// (this much time left, or less) the certificate is rotated.
+    pub fn renewal_window(
+        &self,
+        not_before: Option<chrono::DateTime<chrono::Utc>>,
+        not_after: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> chrono::Duration {
+        if let Some(days) = self.renew_before_days {
+            return chrono::Duration::days(days.into());
+        }
+        let window = chrono::Duration::days(DEFAULT_RENEW_BEFORE_DAYS);
+        match (not_before, not_after) {
+            (Some(from), Some(to)) => {
+                window.min((to - from) / DEFAULT_RENEW_BEFORE_LIFETIME_DIVISOR)
+            }
+            _ => window,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -665,6 +696,28 @@ fn validate(
                 "use one of 7, 30, 90, 365, 730, 1095 or 5475 (15 years, the default)",
             ));
         }
+        let renew_before_days = d.certificate.renew_before_days;
+        match renew_before_days {
+            Some(0) => errors.push(ConfigError::new(
+                field("certificate.renew_before_days"),
+                "0",
+                "is no renewal window (the certificate would expire before it is rotated)",
+                format!(
+                    "use 1 to {} (fewer days than validity_days = {validity_days}), or leave it out for the default (30 days, or a third of a shorter certificate's lifetime)",
+                    validity_days.saturating_sub(1).max(1)
+                ),
+            )),
+            Some(days) if days >= validity_days => errors.push(ConfigError::new(
+                field("certificate.renew_before_days"),
+                days.to_string(),
+                format!("is not shorter than validity_days = {validity_days} (every new certificate would be inside its window and rotated on every run)"),
+                format!(
+                    "use 1 to {}, or leave it out for the default (30 days, or a third of a shorter certificate's lifetime)",
+                    validity_days.saturating_sub(1).max(1)
+                ),
+            )),
+            _ => {}
+        }
         domains.push(Domain {
             hostname,
             rest_api: rest_api.unwrap_or_default(),
@@ -673,6 +726,7 @@ fn validate(
             certificate: CertificateSpec {
                 key_type,
                 validity_days,
+                renew_before_days,
             },
         });
     }

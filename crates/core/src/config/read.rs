@@ -579,6 +579,11 @@ pub fn read(reader: &mut Reader<'_>, root: &Spanned<DeTable<'_>>) -> ConfigFile 
                 "validity_days",
                 "a whole number of days: 7, 30, 90, 365, 730, 1095 or 5475",
             );
+            d.certificate.renew_before_days = reader.number_u32(
+                &mut c,
+                "renew_before_days",
+                "a whole number of days, fewer than validity_days",
+            );
             reader.finish(c);
         }
         reader.finish(t);

@@ -1,8 +1,14 @@
 //! Step 2 — acm-import: the origin certificate and its key in AWS Certificate Manager, tagged as
 //! flarelink's with the hostname and the Cloudflare certificate id (in the import call itself,
 //! so an untagged flarelink certificate cannot exist). A flarelink certificate that covers the
-//! hostname, has the configured key type and is more than 30 days from expiry (a third of its
-//! lifetime, for certificates shorter than 90 days) is reused instead of importing another.
+//! hostname, has the configured key type and is outside its renewal window
+//! (`renew_before_days`; by default 30 days, or a third of its lifetime for certificates shorter
+//! than 90 days) is reused instead of importing another.
+//!
+//! The tag is not the only mark: a re-import (rotation in place, `crate::rotate`) cannot set
+//! tags, so for a moment the tag names the origin certificate the ARN held before. Every rule
+//! that decides what is live therefore also matches the certificate ACM serves to its origin
+//! certificate by serial number ([`reconcile`]); the serial wins over a stale tag.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,7 +17,7 @@ use flarelink_aws::{Acm, DomainName, SecretPem};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::certs::{self, name_covers};
-use crate::config::{Config, Domain, KeyType};
+use crate::config::{CertificateSpec, Config, Domain, KeyType};
 use crate::error::{Context, Error};
 use crate::in_use::{self, Deleted};
 use crate::ownership;
@@ -21,12 +27,6 @@ use crate::steps::origin_cert::Issued;
 use crate::write_once::{create_once, WriteError, Written};
 
 const STEP: StepId = StepId::AcmImport;
-
-/// Reuse a certificate only if it has more than this many days left…
-pub const REUSE_MIN_DAYS_LEFT: i64 = 30;
-/// …or, for short-lived certificates (7 or 30 days), more than this share of its lifetime, so
-/// that a second run still converges instead of replacing the certificate every time.
-const REUSE_MIN_LIFETIME_DIVISOR: i32 = 3;
 
 /// ACM calls in flight at once while taking inventory (ACM's per-account rate is ~10 rps).
 const INVENTORY_CONCURRENCY: usize = 8;
@@ -44,6 +44,13 @@ pub struct ManagedCertificate {
     /// Whether its names cover the hostname.
     pub covers: bool,
     pub in_use_by: Vec<String>,
+    /// The serial number of the certificate the ARN holds now (lower-case hex, no colons or
+    /// leading zeros; see [`normalise_serial`]).
+    pub serial: Option<String>,
+    /// Set by [`reconcile`] when the tag names another origin certificate than the one whose
+    /// serial the ARN serves (a rotation stopped between re-import and tag update): the tag's
+    /// stale value. `origin_cert_id` then holds the served one.
+    pub stale_origin_tag: Option<String>,
 }
 
 /// The region's ACM certificates as far as flarelink needs them.
@@ -124,6 +131,8 @@ pub async fn discover(acm: &Acm, hostnames: &[String]) -> Result<Inventory, flar
                     key_algorithm: c.key_algorithm,
                     covers,
                     in_use_by: c.in_use_by,
+                    serial: c.serial.as_deref().map(normalise_serial),
+                    stale_origin_tag: None,
                 },
             ))
         })
@@ -176,12 +185,100 @@ impl Served {
             .collect()
     }
 
+    /// Records that `arn` carries origin certificate `origin_id` (by serial; see [`reconcile`]).
+    pub fn set_origin(&mut self, arn: &str, origin_id: &str) {
+        self.origin_by_arn
+            .insert(arn.to_string(), origin_id.to_string());
+    }
+
+    /// Whether any certificate of the region other than `except_arn` names `origin_id`.
+    pub fn named_elsewhere(&self, origin_id: &str, except_arn: &str) -> bool {
+        self.origin_by_arn
+            .iter()
+            .any(|(arn, id)| arn != except_arn && id == origin_id)
+    }
+
     /// The origin certificates named by the certificates in `arns`.
     pub fn origin_ids_of(&self, arns: &BTreeSet<String>) -> BTreeSet<String> {
         arns.iter()
             .filter_map(|a| self.origin_by_arn.get(a).cloned())
             .collect()
     }
+}
+
+/// A serial number as one canonical string: lower-case hex without separators or leading
+/// zeros. ACM's DescribeCertificate writes hex bytes separated by colons (`0f:ac:…`).
+pub fn normalise_serial(serial: &str) -> String {
+    let hex: String = serial
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let trimmed = hex.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.into()
+    }
+}
+
+/// The serial number of a PEM certificate, normalised ([`normalise_serial`]).
+pub fn certificate_serial(pem: &str) -> Option<String> {
+    use x509_parser::prelude::*;
+    let (_, block) = parse_x509_pem(pem.trim_start().as_bytes()).ok()?;
+    let (_, cert) = parse_x509_certificate(&block.contents).ok()?;
+    let hex: String = cert
+        .raw_serial()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Some(normalise_serial(&hex))
+}
+
+/// Decide (pure): match every flarelink ACM certificate to the live origin certificate whose
+/// serial it serves, `origins` being `(id, serial)` of the live origin certificates. Where the
+/// tag names another one (a rotation stopped after the re-import, before the tag update), the
+/// served one wins: `origin_cert_id` and `served`'s map are set to it and the tag's value is kept
+/// in `stale_origin_tag`, so the live origin certificate is never taken for an orphan and the
+/// one the ARN no longer serves is no longer protected by it.
+pub fn reconcile(
+    managed: &mut [(String, ManagedCertificate)],
+    served: &mut Served,
+    origins: &[(String, String)],
+) {
+    for (_, c) in managed.iter_mut() {
+        let Some(serial) = c.serial.as_deref() else {
+            continue;
+        };
+        let Some((id, _)) = origins.iter().find(|(_, s)| s == serial) else {
+            continue;
+        };
+        if c.origin_cert_id.as_deref() != Some(id.as_str()) {
+            c.stale_origin_tag = c.origin_cert_id.replace(id.clone());
+            served.set_origin(&c.arn, id);
+        }
+    }
+}
+
+/// The certificates whose tag must be brought up to date (see [`reconcile`]).
+pub fn stale_tags(plan: &CertificatePlan) -> Vec<(&ManagedCertificate, &str)> {
+    plan.managed
+        .iter()
+        .filter(|c| c.stale_origin_tag.is_some())
+        .filter_map(|c| c.origin_cert_id.as_deref().map(|id| (c, id)))
+        .collect()
+}
+
+/// Act: set the ownership tag of `arn` to name `origin_cert_id` (after a re-import, which
+/// cannot carry tags). AddTagsToCertificate overwrites the tag's value; repeating it is harmless.
+pub async fn retag(
+    acm: &Acm,
+    arn: &str,
+    hostname: &str,
+    origin_cert_id: &str,
+) -> Result<(), flarelink_aws::Error> {
+    acm.add_tags_to_certificate(arn, &ownership::acm_tags(hostname, origin_cert_id))
+        .await
 }
 
 /// What may go once a hostname's domain serves a given certificate.
@@ -254,6 +351,8 @@ pub struct CertificatePlan {
     pub orphans: Vec<String>,
     /// What the region's custom domains serve (never retired).
     pub served: Served,
+    /// A rotation decided for the certificate the custom domain serves (`crate::rotate`).
+    pub rotation: Option<crate::rotate::Rotation>,
 }
 
 impl CertificatePlan {
@@ -266,8 +365,48 @@ impl CertificatePlan {
     }
 }
 
-/// The report of the plan: the certificate reused, or the import to come.
+/// The report of the plan: the certificate reused (with the tags to bring up to date), or the
+/// import to come.
 pub fn report(plan: &CertificatePlan, hostname: &str) -> StepReport {
+    let mut r = base_report(plan, hostname);
+    if plan.reuse.is_none() {
+        if let Some(note) = crate::rotate::key_type_note(plan) {
+            r = r.detail(note);
+        }
+    }
+    for (c, id) in stale_tags(plan) {
+        if r.action == Action::Exists {
+            r.action = Action::Change;
+        }
+        r = r.detail(format!(
+            "tag {} with origin certificate {id}, the one it serves (an interrupted rotation left the tag naming {})",
+            c.arn,
+            c.stale_origin_tag.as_deref().unwrap_or_default()
+        ));
+    }
+    r
+}
+
+/// Apply when no certificate is imported: bring stale tags up to date (see [`reconcile`]).
+/// Returns the step's report, `applied` when a tag was written.
+pub async fn apply_reuse(
+    clouds: &crate::run::Clouds,
+    settle: Settle<'_>,
+    hostname: &str,
+    plan: &CertificatePlan,
+) -> Result<StepReport, Error> {
+    let mut r = report(plan, hostname);
+    for (c, id) in stale_tags(plan) {
+        settle.begin(STEP, Some(hostname), &format!("re-tagging {}", c.arn));
+        retag(&clouds.aws()?.acm, &c.arn, hostname, id)
+            .await
+            .step(STEP, hostname)?;
+        r.applied = true;
+    }
+    Ok(r)
+}
+
+fn base_report(plan: &CertificatePlan, hostname: &str) -> StepReport {
     match &plan.reuse {
         Some(c) => StepReport::new(
             STEP,
@@ -403,8 +542,32 @@ pub async fn retire_superseded(
     Ok(retired)
 }
 
-/// The plan's lines for retiring superseded certificates (on the custom domain's report, whose
-/// switch makes them superseded).
+/// The report of retiring superseded certificates once the custom domain serves `serving`: a
+/// second acm-import line, after the custom domain's (whose switch makes them superseded).
+/// `None` when nothing is superseded.
+pub fn retirement_report(
+    plan: &CertificatePlan,
+    serving: Option<&str>,
+    hostname: &str,
+) -> Option<StepReport> {
+    let details = retire_details(plan, serving, hostname);
+    if details.is_empty() {
+        return None;
+    }
+    let count = retirement(&plan.managed, serving, hostname, &plan.served)
+        .delete
+        .len();
+    let mut r = StepReport::new(
+        STEP,
+        Some(hostname),
+        Action::Delete,
+        format!("retire {count} superseded flarelink certificate(s)"),
+    );
+    r.details = details;
+    Some(r)
+}
+
+/// The plan's lines for retiring superseded certificates.
 pub fn retire_details(plan: &CertificatePlan, serving: Option<&str>, h: &str) -> Vec<String> {
     let retire = retirement(&plan.managed, serving, h, &plan.served);
     let mut lines: Vec<String> = retire
@@ -558,13 +721,19 @@ pub fn acm_key_algorithm(key_type: KeyType) -> &'static str {
     }
 }
 
-/// How much validity a certificate must have left to be reused.
-fn renewal_margin(c: &ManagedCertificate) -> Duration {
-    let margin = Duration::days(REUSE_MIN_DAYS_LEFT);
-    match (c.not_before, c.not_after) {
-        (Some(from), Some(to)) => margin.min((to - from) / REUSE_MIN_LIFETIME_DIVISOR),
-        _ => margin,
-    }
+/// How much validity a certificate must have left to be reused: more than its renewal window.
+fn renewal_margin(c: &ManagedCertificate, spec: &CertificateSpec) -> Duration {
+    spec.renewal_window(c.not_before, c.not_after)
+}
+
+/// Whether `c` is inside its renewal window at `now` (or has no known expiry).
+pub fn inside_renewal_window(
+    c: &ManagedCertificate,
+    spec: &CertificateSpec,
+    now: DateTime<Utc>,
+) -> bool {
+    c.not_after
+        .is_none_or(|t| t - now <= renewal_margin(c, spec))
 }
 
 /// Decide: the flarelink certificate to use, if one is good enough. The one the custom domain
@@ -574,16 +743,16 @@ pub fn reusable<'a>(
     certs: &'a [ManagedCertificate],
     now: DateTime<Utc>,
     in_use_arn: Option<&str>,
-    key_type: KeyType,
+    spec: &CertificateSpec,
 ) -> Option<&'a ManagedCertificate> {
-    let wanted_algorithm = acm_key_algorithm(key_type);
+    let wanted_algorithm = acm_key_algorithm(spec.key_type);
     let good = |c: &&ManagedCertificate| {
         c.covers
             && c.status.as_deref().is_none_or(|s| s == "ISSUED")
             && c.key_algorithm
                 .as_deref()
                 .is_none_or(|k| k == wanted_algorithm)
-            && c.not_after.is_some_and(|t| t - now > renewal_margin(c))
+            && !inside_renewal_window(c, spec, now)
     };
     if let Some(current) = in_use_arn {
         if let Some(c) = certs.iter().filter(good).find(|c| c.arn == current) {
@@ -657,17 +826,31 @@ mod tests {
             key_algorithm: Some("RSA_2048".into()),
             covers,
             in_use_by: vec![],
+            serial: None,
+            stale_origin_tag: None,
         }
     }
 
-    const RSA: KeyType = KeyType::Rsa2048;
+    fn spec(key_type: KeyType) -> CertificateSpec {
+        CertificateSpec {
+            key_type,
+            validity_days: 5475,
+            renew_before_days: None,
+        }
+    }
+
+    const RSA: &CertificateSpec = &CertificateSpec {
+        key_type: KeyType::Rsa2048,
+        validity_days: 5475,
+        renew_before_days: None,
+    };
 
     #[test]
     fn a_changed_key_type_is_not_reused() {
         let now = Utc::now();
         let certs = [cert("a", 400, true, "ISSUED")];
         assert!(reusable(&certs, now, None, RSA).is_some());
-        assert!(reusable(&certs, now, None, KeyType::EcdsaP256).is_none());
+        assert!(reusable(&certs, now, None, &spec(KeyType::EcdsaP256)).is_none());
     }
 
     #[test]

@@ -57,6 +57,22 @@ pub fn managed_for(
         .collect()
 }
 
+/// The `(id, serial)` of every live flarelink origin certificate of `region` (any hostname), for
+/// matching ACM certificates to the origin certificate they serve (`acm_import::reconcile`).
+pub fn live_serials(all: &[OriginCertificate], region: &str) -> Vec<(String, String)> {
+    all.iter()
+        .filter(|c| c.revoked_at.is_none())
+        .filter(|c| {
+            c.csr
+                .as_deref()
+                .is_some_and(|csr| is_flarelink_csr_for(csr, region))
+        })
+        .filter_map(|c| {
+            crate::steps::acm_import::certificate_serial(&c.certificate).map(|s| (c.id.clone(), s))
+        })
+        .collect()
+}
+
 /// Decide: flarelink origin certificates that no flarelink ACM certificate refers to. Their
 /// private key died with the run that requested them, so nothing can ever use them.
 pub fn orphans(origin: &[ManagedOriginCert], acm: &[ManagedCertificate]) -> Vec<String> {
@@ -131,7 +147,7 @@ pub fn report(plan: &CertificatePlan, domain: &Domain) -> StepReport {
         )
         .detail(match plan.managed.len() {
             0 => "no flarelink certificate in ACM for this hostname".to_string(),
-            n => format!("{n} flarelink certificate(s) in ACM, none with more than 30 days left"),
+            n => format!("{n} flarelink certificate(s) in ACM, none outside its renewal window"),
         }),
     };
     if !plan.orphans.is_empty() {
@@ -198,6 +214,43 @@ pub async fn apply(
     if plan.reuse.is_some() {
         return Ok((r, None));
     }
+    let issued = issue_new(
+        cloudflare,
+        zone_id,
+        max_attempts,
+        settle,
+        domain,
+        region,
+        key,
+    )
+    .await?;
+    r.summary = issued_summary(&issued);
+    r.applied = true;
+    Ok((r, Some(issued)))
+}
+
+/// The report line of a certificate issued in this run.
+pub fn issued_summary(issued: &Issued) -> String {
+    format!(
+        "issued origin certificate {} ({}, expires {})",
+        issued.certificate.id,
+        issued.key.key_type().as_str(),
+        issued.facts.not_after.format("%Y-%m-%d")
+    )
+}
+
+/// Act: a new Origin CA certificate for `key` (or a key made now), checked against the key, the
+/// hostname and the clock; one that fails the check is revoked at once.
+pub async fn issue_new(
+    cloudflare: &CloudflareClient,
+    zone_id: &str,
+    max_attempts: u32,
+    settle: Settle<'_>,
+    domain: &Domain,
+    region: &str,
+    key: Option<KeyInTheMaking>,
+) -> Result<Issued, Error> {
+    let h = domain.hostname.as_str();
     settle.begin(
         STEP,
         Some(h),
@@ -232,21 +285,11 @@ pub async fn apply(
             return Err(certificate_error(e));
         }
     };
-    r.summary = format!(
-        "issued origin certificate {} ({}, expires {})",
-        certificate.id,
-        key.key_type().as_str(),
-        facts.not_after.format("%Y-%m-%d")
-    );
-    r.applied = true;
-    Ok((
-        r,
-        Some(Issued {
-            key,
-            certificate,
-            facts,
-        }),
-    ))
+    Ok(Issued {
+        key,
+        certificate,
+        facts,
+    })
 }
 
 /// The CSR for `key`, and Cloudflare's signature on it. After an answer that leaves it unknown
@@ -374,6 +417,8 @@ mod tests {
             key_algorithm: None,
             covers: true,
             in_use_by: vec![],
+            serial: None,
+            stale_origin_tag: None,
         }
     }
 
