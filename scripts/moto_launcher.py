@@ -15,7 +15,7 @@ certificate unknown names get; default us-east-1). It runs in moto's process bec
 imported certificate's private key exists only in moto's memory, and so does the snapshot of the
 API that the data plane records at every CreateDeployment (moto keeps none; AWS serves one).
 
-Six deliberate departures from stock moto, each to make it answer as AWS does:
+Seven deliberate departures from stock moto, each to make it answer as AWS does:
   * GetBasePathMapping(s) on a domain that never had a mapping raises KeyError inside moto
     (HTTP 500); AWS answers NotFound / an empty list. The mappings table becomes a defaultdict
     so flarelink's own NotFound handling is what gets exercised.
@@ -31,6 +31,9 @@ Six deliberate departures from stock moto, each to make it answer as AWS does:
   * USER_SRP_AUTH's SECRET_BLOCK is base64 on AWS (clients sign its decoded bytes); moto sends
     a bare UUID. It is sent base64-encoded and accepted back in that form. moto still does not
     check the SRP signature — flarelink's SRP is proved against pycognito in its own tests.
+  * RequestCertificate with an IdempotencyToken whose certificate was deleted meanwhile raises
+    KeyError (HTTP 500); the token is then treated as unused, so link → unlink → link within
+    moto's one-hour token window requests a new certificate instead of failing.
   * Optional, off unless FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS is set: API Gateway's per-account
     quota of one CreateDomainName/UpdateDomainName/DeleteDomainName per 30 s. Within the window, those calls
     answer 429 TooManyRequestsException with a Retry-After header, as AWS does, so the retry
@@ -241,6 +244,24 @@ def patch_srp_secret_block() -> None:
     CognitoIdpBackend.initiate_auth = initiate_auth
 
 
+def patch_acm_idempotency_after_delete() -> None:
+    """RequestCertificate with an IdempotencyToken whose certificate was deleted since raises
+    KeyError inside moto (HTTP 500, which AWS never answers for it). The token is then treated
+    as unused and a new certificate is requested. (flarelink also copes with the other answer
+    AWS may give, the deleted certificate's ARN: it requests again with a new token.)"""
+    from moto.acm.models import AWSCertificateManagerBackend
+
+    original = AWSCertificateManagerBackend.request_certificate
+
+    def request_certificate(self, domain_name, idempotency_token, *args, **kwargs):
+        known = self._idempotency_tokens.get(idempotency_token) if idempotency_token else None
+        if known is not None and known["arn"] not in self._certificates:
+            del self._idempotency_tokens[idempotency_token]
+        return original(self, domain_name, idempotency_token, *args, **kwargs)
+
+    AWSCertificateManagerBackend.request_certificate = request_certificate
+
+
 def patch_domain_quota(window_seconds: float) -> None:
     from moto.apigateway.exceptions import ApiGatewayException
     from moto.apigateway.models import APIGatewayBackend
@@ -319,6 +340,7 @@ def main() -> None:
     patch_method_and_authorizer_updates()
     patch_multi_level_base_paths()
     patch_srp_secret_block()
+    patch_acm_idempotency_after_delete()
     quota = os.environ.get("FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS")
     if quota:
         patch_domain_quota(float(quota))

@@ -116,6 +116,10 @@ pub struct CertificateSection {
     pub key_type: Option<String>,
     /// Days: 7, 30, 90, 365, 730, 1095 or 5475 (default, 15 years).
     pub validity_days: Option<u32>,
+    /// `origin-ca` (default) or `acm` (an ACM-issued certificate, validated through Cloudflare DNS).
+    pub source: Option<String>,
+    /// With `acm`: how long a run waits for ACM to issue the certificate.
+    pub validation_timeout_seconds: Option<u32>,
 }
 
 /// Every table and key of the file, for "did you mean" and "this key belongs in [aws]" hints.
@@ -147,7 +151,15 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
         "domain[]",
         &["hostname", "rest_api", "stage", "base_path", "certificate"],
     ),
-    ("domain[].certificate", &["key_type", "validity_days"]),
+    (
+        "domain[].certificate",
+        &[
+            "key_type",
+            "validity_days",
+            "source",
+            "validation_timeout_seconds",
+        ],
+    ),
     (
         "cognito",
         &[

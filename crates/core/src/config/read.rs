@@ -579,6 +579,12 @@ pub fn read(reader: &mut Reader<'_>, root: &Spanned<DeTable<'_>>) -> ConfigFile 
                 "validity_days",
                 "a whole number of days: 7, 30, 90, 365, 730, 1095 or 5475",
             );
+            d.certificate.source = reader.string(&mut c, "source");
+            d.certificate.validation_timeout_seconds = reader.number_u32(
+                &mut c,
+                "validation_timeout_seconds",
+                "a whole number of seconds, e.g. 900",
+            );
             reader.finish(c);
         }
         reader.finish(t);

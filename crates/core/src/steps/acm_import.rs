@@ -578,7 +578,9 @@ pub fn reusable<'a>(
 ) -> Option<&'a ManagedCertificate> {
     let wanted_algorithm = acm_key_algorithm(key_type);
     let good = |c: &&ManagedCertificate| {
-        c.covers
+        // Only imports carry an origin certificate id; one without is ACM-issued (`acm_request`).
+        c.origin_cert_id.is_some()
+            && c.covers
             && c.status.as_deref().is_none_or(|s| s == "ISSUED")
             && c.key_algorithm
                 .as_deref()
