@@ -286,3 +286,52 @@ fn a_wait_shorter_than_validation_fails_clearly_and_a_rerun_after_issuance_conve
     third.assert_code(0);
     assert!(third.writes().is_empty(), "{:?}", third.writes());
 }
+
+#[test]
+fn switching_origin_ca_to_acm_and_back_retires_the_certificate_the_domain_no_longer_serves() {
+    let stack = stack("1");
+    stack.sample_api("ditto-api", "prod");
+    let origin_ca = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
+    stack
+        .flarelink(&origin_ca, &["link-domain", "--output", "json"])
+        .assert_code(0);
+    let imported = acm_certificates(&stack);
+    assert_eq!(imported.len(), 1);
+    assert_eq!(imported[0]["type"], "IMPORTED");
+    assert_eq!(stack.live_origin_certs().len(), 1);
+
+    // To "acm": the domain switches to the issued certificate; the import goes, and so does
+    // its origin certificate.
+    let acm = stack.config(&acm_domain(""));
+    stack
+        .flarelink(&acm, &["link-domain", "--output", "json"])
+        .assert_code(0);
+    let issued = acm_certificates(&stack);
+    assert_eq!(issued.len(), 1, "{issued:#?}");
+    assert_eq!(issued[0]["type"], "AMAZON_ISSUED");
+    assert_eq!(
+        stack.aws_state()["domains"][0]["certificate"],
+        issued[0]["arn"]
+    );
+    assert!(
+        stack.live_origin_certs().is_empty(),
+        "{:#?}",
+        stack.live_origin_certs()
+    );
+
+    // And back: a new import is served and the ACM-issued certificate is retired.
+    let back = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
+    stack
+        .flarelink(&back, &["link-domain", "--output", "json"])
+        .assert_code(0);
+    let again = acm_certificates(&stack);
+    assert_eq!(again.len(), 1, "{again:#?}");
+    assert_eq!(again[0]["type"], "IMPORTED");
+    assert_eq!(
+        stack.aws_state()["domains"][0]["certificate"],
+        again[0]["arn"]
+    );
+    let second = stack.flarelink(&back, &["link-domain", "--output", "json"]);
+    second.assert_code(0);
+    assert!(second.writes().is_empty(), "{:?}", second.writes());
+}
