@@ -122,10 +122,10 @@ pub async fn unknown_certificate() {
 }
 
 /// RequestCertificate (DNS validation, tags in the call, an idempotency token) and
-/// DescribeCertificate's validation records and status, against moto with a 2 s validation
+/// DescribeCertificate's validation records and status, against moto with a 5 s validation
 /// wait; read back with boto3.
 pub async fn request_describe_validation_and_issue() {
-    let moto = Moto::start_with_env(&[("MOTO_ACM_VALIDATION_WAIT", "2")]);
+    let moto = Moto::start_with_env(&[("MOTO_ACM_VALIDATION_WAIT", "5")]);
     let aws = clients(&moto).await;
     let tags = BTreeMap::from([
         ("flarelink:managed".to_string(), "true".to_string()),
@@ -154,6 +154,21 @@ pub async fn request_describe_validation_and_issue() {
         .expect("request with another token");
     assert_ne!(other, arn);
 
+    let pending = aws
+        .acm
+        .describe_certificate(&arn)
+        .await
+        .expect("describe")
+        .expect("known");
+    assert_eq!(pending.status.as_deref(), Some("PENDING_VALIDATION"));
+    assert_eq!(pending.certificate_type.as_deref(), Some("AMAZON_ISSUED"));
+    assert_eq!(pending.validation_records.len(), 1);
+    let v = &pending.validation_records[0];
+    assert_eq!(v.domain_name, "api.example.com");
+    let record = v.record.as_ref().expect("a validation record");
+    assert_eq!(record.record_type, "CNAME");
+    assert_eq!(pending.failure_reason, None);
+
     let seen = boto3(
         &format!(
             r#"
@@ -170,34 +185,26 @@ pub async fn request_describe_validation_and_issue() {
         &moto,
     );
     assert_eq!(seen["type"], "AMAZON_ISSUED");
-    assert_eq!(seen["status"], "PENDING_VALIDATION");
     assert_eq!(seen["method"], "DNS");
     assert_eq!(seen["tags"]["flarelink:hostname"], "api.example.com");
 
-    let pending = aws
-        .acm
-        .describe_certificate(&arn)
-        .await
-        .expect("describe")
-        .expect("known");
-    assert_eq!(pending.status.as_deref(), Some("PENDING_VALIDATION"));
-    assert_eq!(pending.certificate_type.as_deref(), Some("AMAZON_ISSUED"));
-    assert_eq!(pending.validation_records.len(), 1);
-    let v = &pending.validation_records[0];
-    assert_eq!(v.domain_name, "api.example.com");
-    let record = v.record.as_ref().expect("a validation record");
-    assert_eq!(record.record_type, "CNAME");
     assert_eq!(record.name, seen["record"]["Name"].as_str().unwrap());
     assert_eq!(record.value, seen["record"]["Value"].as_str().unwrap());
-    assert_eq!(pending.failure_reason, None);
 
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    let issued = aws
-        .acm
-        .describe_certificate(&arn)
-        .await
-        .expect("describe")
-        .expect("known");
+    // Issued once moto's wait is over (polled: a loaded machine is slow).
+    let mut issued = pending.clone();
+    for _ in 0..60 {
+        issued = aws
+            .acm
+            .describe_certificate(&arn)
+            .await
+            .expect("describe")
+            .expect("known");
+        if issued.status.as_deref() == Some("ISSUED") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
     assert_eq!(issued.status.as_deref(), Some("ISSUED"));
     assert_eq!(
         issued.validation_records[0].validation_status.as_deref(),
