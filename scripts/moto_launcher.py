@@ -35,6 +35,9 @@ Seven deliberate departures from stock moto, each to make it answer as AWS does:
     certificate record and drops the ARN's tags and "in use by"; AWS keeps both, refuses tags on
     a re-import and refuses a different key type or size. DescribeCertificate's Serial is
     written as AWS writes it (hex bytes separated by colons), not as a decimal number.
+  * RequestCertificate with an IdempotencyToken whose certificate was deleted meanwhile raises
+    KeyError (HTTP 500); the token is then treated as unused, so link → unlink → link within
+    moto's one-hour token window requests a new certificate instead of failing.
   * Optional, off unless FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS is set: API Gateway's per-account
     quota of one CreateDomainName/UpdateDomainName/DeleteDomainName per 30 s. Within the window, those calls
     answer 429 TooManyRequestsException with a Retry-After header, as AWS does, so the retry
@@ -287,6 +290,23 @@ def patch_acm_reimport() -> None:
     AWSCertificateManagerBackend.import_certificate = import_certificate
     CertBundle.describe = describe
 
+def patch_acm_idempotency_after_delete() -> None:
+    """RequestCertificate with an IdempotencyToken whose certificate was deleted since raises
+    KeyError inside moto (HTTP 500, which AWS never answers for it). The token is then treated
+    as unused and a new certificate is requested. (flarelink also copes with the other answer
+    AWS may give, the deleted certificate's ARN: it requests again with a new token.)"""
+    from moto.acm.models import AWSCertificateManagerBackend
+
+    original = AWSCertificateManagerBackend.request_certificate
+
+    def request_certificate(self, domain_name, idempotency_token, *args, **kwargs):
+        known = self._idempotency_tokens.get(idempotency_token) if idempotency_token else None
+        if known is not None and known["arn"] not in self._certificates:
+            del self._idempotency_tokens[idempotency_token]
+        return original(self, domain_name, idempotency_token, *args, **kwargs)
+
+    AWSCertificateManagerBackend.request_certificate = request_certificate
+
 
 def patch_domain_quota(window_seconds: float) -> None:
     from moto.apigateway.exceptions import ApiGatewayException
@@ -367,6 +387,7 @@ def main() -> None:
     patch_multi_level_base_paths()
     patch_srp_secret_block()
     patch_acm_reimport()
+    patch_acm_idempotency_after_delete()
     quota = os.environ.get("FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS")
     if quota:
         patch_domain_quota(float(quota))

@@ -94,6 +94,7 @@ def main() -> int:
     parser.add_argument("--zone", action="append", help="Cloudflare zone to seed (repeatable; default example.com)")
     parser.add_argument("--region", default="us-east-1", help="AWS region (default us-east-1)")
     parser.add_argument("--ssl-mode", default="flexible", help="the zones' initial SSL/TLS mode (Cloudflare's default: flexible)")
+    parser.add_argument("--acm-validation-wait", type=int, help="seconds after which moto issues a requested ACM certificate (MOTO_ACM_VALIDATION_WAIT; moto's default is 60)")
     parser.add_argument("--dir", help="where to put the logs, certificates (public) and the origin map (default: a temporary directory, removed at exit)")
     args = parser.parse_args()
     zones = args.zone or ["example.com"]
@@ -112,6 +113,8 @@ def main() -> int:
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env["PYTHONUNBUFFERED"] = "1"
+        if args.acm_validation_wait is not None:
+            env["MOTO_ACM_VALIDATION_WAIT"] = str(args.acm_validation_wait)
         moto = Child(
             "moto",
             [sys.executable, os.path.join(HERE, "moto_launcher.py"), "--dataplane",

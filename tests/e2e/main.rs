@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod acm_issued;
 mod bad_input;
 mod chaos;
 mod conflicts;

@@ -3,12 +3,14 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_acm::primitives::Blob;
-use aws_sdk_acm::types::{CertificateDetail, Filters, KeyAlgorithm, Tag};
+use aws_sdk_acm::types::{CertificateDetail, Filters, KeyAlgorithm, Tag, ValidationMethod};
 use aws_sdk_acm::Client;
 
 use crate::errors::from_sdk;
 use crate::types::to_utc;
-use crate::{Certificate, CertificateSummary, Error, ErrorKind, SecretPem};
+use crate::{
+    Certificate, CertificateSummary, Error, ErrorKind, ResourceRecord, SecretPem, ValidationRecord,
+};
 
 /// Every key algorithm ACM knows: ListCertificates returns only RSA_1024/RSA_2048
 /// certificates unless asked for the others.
@@ -79,7 +81,64 @@ fn certificate(detail: &CertificateDetail) -> Certificate {
         in_use_by: detail.in_use_by().to_vec(),
         key_algorithm: detail.key_algorithm().map(|k| k.as_str().to_owned()),
         serial: detail.serial().map(str::to_owned),
+        failure_reason: detail.failure_reason().map(|f| f.as_str().to_owned()),
+        validation_records: detail
+            .domain_validation_options()
+            .iter()
+            .map(|v| ValidationRecord {
+                domain_name: v.domain_name().to_owned(),
+                validation_status: v.validation_status().map(|s| s.as_str().to_owned()),
+                record: v.resource_record().map(|r| ResourceRecord {
+                    name: r.name().to_owned(),
+                    record_type: r.r#type().as_str().to_owned(),
+                    value: r.value().to_owned(),
+                }),
+            })
+            .collect(),
     }
+}
+
+fn sdk_tags(op: &'static str, tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, Error> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error {
+            operation: op,
+            kind: ErrorKind::BadRequest,
+            code: None,
+            message: e.to_string(),
+        })
+}
+
+/// RequestCertificate for one name, DNS-validated, tagged in the same call (so no untagged
+/// request of flarelink's can exist). ACM answers the same ARN to the same `idempotency_token`
+/// for an hour, so the SDK's own retry stays on here: a repeat after a lost answer names the
+/// certificate the first one made.
+pub(crate) async fn request_certificate(
+    client: &Client,
+    domain_name: &str,
+    idempotency_token: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<String, Error> {
+    const OP: &str = "RequestCertificate";
+    let tags = sdk_tags(OP, tags)?;
+    let out = client
+        .request_certificate()
+        .domain_name(domain_name)
+        .validation_method(ValidationMethod::Dns)
+        .idempotency_token(idempotency_token)
+        .set_tags((!tags.is_empty()).then_some(tags))
+        .send()
+        .await
+        .map_err(|e| from_sdk(OP, e))?;
+    out.certificate_arn()
+        .map(str::to_owned)
+        .ok_or_else(|| Error {
+            operation: OP,
+            kind: ErrorKind::Other,
+            code: None,
+            message: "ACM answered without a certificate ARN".into(),
+        })
 }
 
 pub(crate) async fn certificate_tags(
@@ -107,16 +166,7 @@ pub(crate) async fn import_certificate(
     tags: &BTreeMap<String, String>,
 ) -> Result<String, Error> {
     const OP: &str = "ImportCertificate";
-    let tags = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error {
-            operation: OP,
-            kind: ErrorKind::BadRequest,
-            code: None,
-            message: e.to_string(),
-        })?;
+    let tags = sdk_tags(OP, tags)?;
     // The input's Debug redacts the key; nothing here logs it.
     let out = client
         .import_certificate()

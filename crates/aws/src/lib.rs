@@ -179,6 +179,17 @@ impl Acm {
         .await
     }
 
+    /// RequestCertificate of a public certificate for `domain_name` with DNS validation, tagged
+    /// in the same call; the same `idempotency_token` within an hour answers the same ARN.
+    pub async fn request_certificate(
+        &self,
+        domain_name: &str,
+        idempotency_token: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, Error> {
+        acm::request_certificate(&self.client, domain_name, idempotency_token, tags).await
+    }
+
     /// DeleteCertificate. `Ok(false)` when it was already gone.
     pub async fn delete_certificate(&self, arn: &str) -> Result<bool, Error> {
         acm::delete_certificate(&self.client, arn).await

@@ -87,6 +87,30 @@ pub struct Certificate {
     pub key_algorithm: Option<String>,
     /// The serial number as ACM reports it (AWS: hex bytes separated by colons).
     pub serial: Option<String>,
+    /// Why ACM failed to issue it (FAILED status), e.g. `CAA_ERROR`.
+    pub failure_reason: Option<String>,
+    /// The DNS records that prove control of each name (ACM-issued, DNS-validated
+    /// certificates; empty for imported ones, and for a moment after RequestCertificate).
+    pub validation_records: Vec<ValidationRecord>,
+}
+
+/// One name's DNS validation, from DescribeCertificate's `DomainValidationOptions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationRecord {
+    /// The name being validated.
+    pub domain_name: String,
+    /// PENDING_VALIDATION, SUCCESS, FAILED.
+    pub validation_status: Option<String>,
+    /// The record to create; `None` until ACM has made it up.
+    pub record: Option<ResourceRecord>,
+}
+
+/// A DNS record ACM asks for (always a CNAME for DNS validation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceRecord {
+    pub name: String,
+    pub record_type: String,
+    pub value: String,
 }
 
 /// An API Gateway custom domain name.

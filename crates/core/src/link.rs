@@ -18,7 +18,7 @@ use flarelink_aws::{BasePathMapping, DomainName, RestApi};
 use flarelink_cloudflare::{DnsRecord, OriginCertificate, SslSetting, Zone};
 use futures::future::{join_all, try_join_all};
 
-use crate::config::{Config, Domain};
+use crate::config::{CertificateSource, Config, Domain};
 use crate::error::{Context, Error};
 use crate::quota::DomainQuota;
 use crate::report::{DomainSummary, Progress, RunReport, StepId, StepReport};
@@ -27,6 +27,7 @@ use crate::rotate::{self, Rotation};
 use crate::run::{Clouds, RunOptions, Selection};
 use crate::settle::Settle;
 use crate::steps::acm_import::{self, CertificatePlan, ManagedCertificate, Served};
+use crate::steps::acm_request::{self, AcmPlan};
 use crate::steps::api_mapping::{self, MappingDecision};
 use crate::steps::custom_domain::{self, DomainDecision};
 use crate::steps::dns_record::{self, DnsDecision};
@@ -43,6 +44,8 @@ struct HostPlan {
     certificate: CertificatePlan,
     /// The key for a new certificate, in the making since the ACM inventory was read.
     key: Option<KeyInTheMaking>,
+    /// `source = "acm"`: the ACM-issued certificate's steps, in place of steps 1–2.
+    acm: Option<AcmPlan>,
     custom_domain: Option<DomainDecision>,
     api_mapping: Option<(RestApi, MappingDecision)>,
     dns_record: Option<(Vec<DnsRecord>, DnsDecision)>,
@@ -157,6 +160,9 @@ struct Found {
     served: Served,
     keys: Vec<Option<KeyInTheMaking>>,
     aws: Vec<HostAws>,
+    /// `source = "acm"` hostnames (certificate steps selected): the request decided from the
+    /// inventory, and what was found of it.
+    acm: Vec<Option<(acm_request::RequestDecision, acm_request::Found)>>,
 }
 
 fn managed_of(
@@ -256,6 +262,7 @@ async fn discover(
             .map(|d| {
                 let managed = managed_of(&inventory, &d.hostname);
                 let needs_key = certificate_steps
+                    && d.certificate.source == CertificateSource::OriginCa
                     && !options.dry_run
                     && acm_import::reusable(&managed, now, None, &d.certificate).is_none();
                 needs_key.then(|| KeyInTheMaking::start(d.certificate.key_type))
@@ -276,6 +283,29 @@ async fn discover(
         let live = origin_cert::live_serials(&origin, clouds.aws()?.region());
         acm_import::reconcile(&mut inventory, &mut served, &live);
     }
+    // ACM-issued certificates: the one to reuse or wait for, its validation records and what
+    // Cloudflare has at their names (needs the zone and the inventory).
+    let acm = try_join_all(config.domains.iter().zip(&aws).map(|(d, host)| {
+        let (zone, inventory) = (&zone, &inventory);
+        async move {
+            if !(certificate_steps && d.certificate.source == CertificateSource::Acm) {
+                return Ok(None);
+            }
+            let in_use = host
+                .existing
+                .as_ref()
+                .and_then(|x| x.regional_certificate_arn.as_deref());
+            let requested = acm_request::requested(&managed_of(inventory, &d.hostname));
+            let decision = acm_request::decide(&requested, in_use, Utc::now());
+            let zone_id = &zone
+                .as_ref()
+                .expect("the certificate steps resolve the zone")
+                .id;
+            let found = acm_request::discover(clouds, zone_id, &d.hostname, &decision).await?;
+            Ok::<_, Error>(Some((decision, found)))
+        }
+    }))
+    .await?;
     Ok(Found {
         zone,
         origin,
@@ -285,6 +315,7 @@ async fn discover(
         served,
         keys,
         aws,
+        acm,
     })
 }
 
@@ -344,6 +375,7 @@ fn decide(
         served,
         keys,
         aws,
+        acm,
     } = found;
     let ssl = match (&zone, ssl) {
         (Some(z), Some(current)) => {
@@ -356,7 +388,9 @@ fn decide(
     let certificate_steps = selection.any(&[OriginCert, AcmImport]);
     let now = Utc::now();
     let mut hosts = Vec::new();
-    for (((domain, found), records), key) in config.domains.iter().zip(aws).zip(dns).zip(keys) {
+    for ((((domain, found), records), key), acm) in
+        config.domains.iter().zip(aws).zip(dns).zip(keys).zip(acm)
+    {
         let h = domain.hostname.as_str();
         let HostAws {
             existing,
@@ -367,17 +401,38 @@ fn decide(
         let in_use = existing
             .as_ref()
             .and_then(|d| d.regional_certificate_arn.as_deref());
-        let rotation = certificate_steps
+        let acm = match acm {
+            Some((decision, found)) => Some(
+                acm_request::plan(domain, decision, found, options.force)
+                    .map_err(|r| refused(StepId::ValidationRecord, h, r))?,
+            ),
+            None => None,
+        };
+        // Rotation in place is for imported Origin CA certificates (ACM renews what it issues).
+        let rotation = (certificate_steps && acm.is_none())
             .then(|| rotate::decide(&managed, in_use, &domain.certificate, now, when))
             .flatten();
         if when == rotate::When::Now {
             rotate::require_served(rotation.as_ref(), h, in_use)?;
         }
-        let reuse = match &rotation {
-            Some(Rotation::InPlace(current)) => Some(current.clone()),
-            _ => acm_import::reusable(&managed, now, in_use, &domain.certificate).cloned(),
+        let reuse = match (&acm, domain.certificate.source) {
+            (Some(plan), _) => match &plan.decision {
+                acm_request::RequestDecision::Issued(c) => Some(c.clone()),
+                _ => None,
+            },
+            // A step command without the certificate steps: an issued flarelink request.
+            (None, CertificateSource::Acm) => {
+                match acm_request::decide(&acm_request::requested(&managed), in_use, now) {
+                    acm_request::RequestDecision::Issued(c) => Some(c),
+                    _ => None,
+                }
+            }
+            (None, CertificateSource::OriginCa) => match &rotation {
+                Some(Rotation::InPlace(current)) => Some(current.clone()),
+                _ => acm_import::reusable(&managed, now, in_use, &domain.certificate).cloned(),
+            },
         };
-        let orphans = if certificate_steps {
+        let orphans = if certificate_steps && acm.is_none() {
             let ours = origin_cert::managed_for(&origin, h, clouds.aws()?.region());
             origin_cert::orphans(&ours, &managed)
         } else {
@@ -461,6 +516,7 @@ fn decide(
             existing,
             certificate,
             key,
+            acm,
             custom_domain,
             api_mapping,
             dns_record,
@@ -476,7 +532,9 @@ fn planned_reports(plan: &LinkPlan, selection: &Selection, report: &mut RunRepor
         let h = host.domain.hostname.as_str();
         let cert = &host.certificate;
         let mut summary = host.summary();
-        if let Some(Rotation::InPlace(current)) = &cert.rotation {
+        if let Some(acm) = &host.acm {
+            report.steps.extend(acm_request::report(acm, h));
+        } else if let Some(Rotation::InPlace(current)) = &cert.rotation {
             report
                 .steps
                 .extend(rotate::planned_reports(cert, &host.domain, current));
@@ -489,7 +547,13 @@ fn planned_reports(plan: &LinkPlan, selection: &Selection, report: &mut RunRepor
             summary.cloudflare_certificate_id = c.origin_cert_id.clone();
         }
         if let Some(d) = &host.custom_domain {
-            let serving = cert.serving();
+            let serving = match &host.acm {
+                Some(acm) => match acm_request::issued_arn(acm) {
+                    Some(arn) => Pending::Known(arn.to_string()),
+                    None => Pending::AfterStep(StepId::AcmRequest),
+                },
+                None => cert.serving(),
+            };
             report.steps.push(custom_domain::report(
                 h,
                 d,
@@ -617,6 +681,7 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
         existing,
         certificate,
         key,
+        acm,
         custom_domain: domain_decision,
         api_mapping: mapping,
         dns_record: dns,
@@ -633,8 +698,22 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
         .as_ref()
         .and_then(|c| c.origin_cert_id.clone());
 
-    // Steps 1 and 2 travel together: the private key exists only in this process.
-    if selection.any(&[OriginCert, AcmImport]) {
+    if let Some(acm) = acm {
+        let zone_id = &zone.expect("the certificate steps resolve the zone").id;
+        let arn = acm_request::apply(
+            clouds,
+            zone_id,
+            settle,
+            h,
+            acm,
+            attempts,
+            options.force,
+            &mut steps,
+        )
+        .await?;
+        certificate_arn = Some(arn);
+    } else if selection.any(&[OriginCert, AcmImport]) {
+        // Steps 1 and 2 travel together: the private key exists only in this process.
         let region = clouds.aws()?.region();
         let zone_id = &zone.expect("the certificate steps resolve the zone").id;
         let in_place = match &certificate.rotation {
@@ -809,6 +888,11 @@ pub fn static_plan(
     report.unchecked = unchecked;
     report.zone.name = config.zone.name().map(str::to_string);
     for d in &config.domains {
+        if d.certificate.source == CertificateSource::Acm
+            && selection.any(&[StepId::OriginCert, StepId::AcmImport])
+        {
+            report.steps.extend(acm_request::static_reports(d));
+        }
         let steps = [
             origin_cert::static_report(d),
             acm_import::static_report(d),
@@ -816,9 +900,11 @@ pub fn static_plan(
             api_mapping::static_report(d),
             dns_record::static_report(d),
         ];
-        report
-            .steps
-            .extend(steps.into_iter().filter(|s| selection.has(s.step)));
+        report.steps.extend(steps.into_iter().filter(|s| {
+            selection.has(s.step)
+                && !(d.certificate.source == CertificateSource::Acm
+                    && matches!(s.step, StepId::OriginCert | StepId::AcmImport))
+        }));
         report.domains.push(DomainSummary {
             hostname: d.hostname.clone(),
             stage: d.stage.clone(),

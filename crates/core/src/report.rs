@@ -22,6 +22,10 @@ pub enum StepId {
     Authorizer,
     Route,
     Deployment,
+    /// With `[domain.certificate] source = "acm"`, these two take the place of `origin-cert`
+    /// and `acm-import` (steps 1 and 2 of `link-domain`).
+    AcmRequest,
+    ValidationRecord,
 }
 
 impl StepId {
@@ -44,8 +48,16 @@ impl StepId {
         StepId::Deployment,
     ];
 
+    /// The certificate steps of an ACM-issued certificate (`source = "acm"`).
+    pub const ACM: [StepId; 2] = [StepId::AcmRequest, StepId::ValidationRecord];
+
     /// Position within its command: 1–6 for `link-domain`, 1–7 for `provision`.
     pub fn number(self) -> u8 {
+        match self {
+            StepId::AcmRequest => return 1,
+            StepId::ValidationRecord => return 2,
+            _ => {}
+        }
         let i = self as u8;
         if i < 6 {
             i + 1
@@ -56,7 +68,7 @@ impl StepId {
 
     /// How many steps its command has.
     pub fn total(self) -> u8 {
-        if (self as u8) < 6 {
+        if (self as u8) < 6 || StepId::ACM.contains(&self) {
             6
         } else {
             7
@@ -79,6 +91,8 @@ impl StepId {
             StepId::Authorizer => "authorizer",
             StepId::Route => "route",
             StepId::Deployment => "deployment",
+            StepId::AcmRequest => "acm-request",
+            StepId::ValidationRecord => "validation-record",
         }
     }
 
@@ -97,6 +111,8 @@ impl StepId {
             StepId::Authorizer => "Cognito authorizer",
             StepId::Route => "route (method + HTTP integration)",
             StepId::Deployment => "deployment to the stage",
+            StepId::AcmRequest => "ACM-issued certificate (DNS validation)",
+            StepId::ValidationRecord => "ACM validation CNAME in Cloudflare (DNS only)",
         }
     }
 
@@ -104,6 +120,7 @@ impl StepId {
         StepId::ALL
             .into_iter()
             .chain(StepId::PROVISION)
+            .chain(StepId::ACM)
             .find(|s| s.name() == name)
     }
 }

@@ -319,6 +319,8 @@ mod tests {
             key_type: KeyType::Rsa2048,
             validity_days: 365,
             renew_before_days,
+            source: crate::config::CertificateSource::OriginCa,
+            validation_timeout_seconds: crate::config::DEFAULT_VALIDATION_TIMEOUT_SECONDS,
         }
     }
 

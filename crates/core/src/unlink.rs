@@ -21,6 +21,7 @@ use crate::run::{Clouds, RunOptions};
 use crate::settle::Settle;
 use crate::steps::acm_import::{self, AcmRemoval, ManagedCertificate, Served};
 use crate::steps::dns_record::{self, DnsRemoval};
+use crate::steps::{acm_request, validation_record};
 use crate::steps::{api_mapping, custom_domain, origin_cert, ssl_mode};
 
 /// What will be removed for one hostname, and what is kept and why.
@@ -34,6 +35,8 @@ struct HostRemoval {
     domain_note: Option<String>,
     regional_domain_name: Option<String>,
     certificates: AcmRemoval,
+    /// The ACM validation CNAMEs of the hostname's ACM-issued certificates.
+    validation: DnsRemoval,
     /// flarelink origin certificates of this region that no kept ACM certificate names (the
     /// deleted certificates' own are revoked once ACM has let them go).
     orphans: Vec<String>,
@@ -97,9 +100,30 @@ pub async fn run(
     // The serial an ARN serves wins over a tag an interrupted rotation left stale.
     let live = origin_cert::live_serials(&origin_all, &region);
     acm_import::reconcile(&mut inventory, &mut served, &live);
+    // The validation CNAMEs of every ACM-issued flarelink certificate (their names come from
+    // DescribeCertificate).
+    let validation = try_join_all(config.domains.iter().map(|d| {
+        let requested: Vec<String> = inventory
+            .iter()
+            .filter(|(host, _)| host == &d.hostname)
+            .map(|(_, c)| c.clone())
+            .filter(|c| c.origin_cert_id.is_none())
+            .map(|c| c.arn)
+            .collect();
+        let zone_id = zone.id.clone();
+        async move {
+            validation_record::discover_removal(clouds, &zone_id, &d.hostname, &requested).await
+        }
+    }))
+    .await?;
 
     let mut removals = Vec::new();
-    for ((domain, (existing, mappings)), records) in config.domains.iter().zip(domains).zip(records)
+    for (((domain, (existing, mappings)), records), validation) in config
+        .domains
+        .iter()
+        .zip(domains)
+        .zip(records)
+        .zip(validation)
     {
         let h = domain.hostname.as_str();
         let certs: Vec<ManagedCertificate> = inventory
@@ -119,6 +143,7 @@ pub async fn run(
             mappings,
             records,
             certs,
+            validation,
             origin_all: &origin_all,
             served: &served,
             api_ids,
@@ -179,6 +204,7 @@ struct Found<'a> {
     mappings: Vec<BasePathMapping>,
     records: Vec<DnsRecord>,
     certs: Vec<ManagedCertificate>,
+    validation: Vec<DnsRecord>,
     origin_all: &'a [OriginCertificate],
     served: &'a Served,
     api_ids: BTreeSet<String>,
@@ -225,6 +251,16 @@ fn decide(f: Found<'_>) -> HostRemoval {
         .filter_map(|c| c.origin_cert_id.clone())
         .collect();
     let orphans = origin_cert::decide_removal(f.origin_all, h, f.region, &named);
+    // An ACM-issued certificate that stays renews through its validation CNAMEs: keep them.
+    let keep_validation = !acm_request::requested(
+        &certificates
+            .kept
+            .iter()
+            .map(|(c, _)| c.clone())
+            .collect::<Vec<_>>(),
+    )
+    .is_empty();
+    let validation = validation_record::decide_removal(f.validation, keep_validation);
     HostRemoval {
         domain: domain.clone(),
         dns,
@@ -234,6 +270,7 @@ fn decide(f: Found<'_>) -> HostRemoval {
         domain_note,
         regional_domain_name: target,
         certificates,
+        validation,
         orphans,
     }
 }
@@ -274,6 +311,18 @@ async fn apply(
     }
     finish(report, &mut steps);
 
+    // The validation CNAMEs go before the certificate that names them: once it is deleted their
+    // names can no longer be read from ACM.
+    // (Only shown when there are any: an Origin CA hostname has none.)
+    if !(r.validation.delete.is_empty() && r.validation.notes.is_empty()) {
+        let report = validation_record::removal_report(h, &r.validation);
+        if write {
+            validation_record::remove(&clouds.cloudflare, settle, &zone.id, h, &r.validation)
+                .await?;
+        }
+        finish(report, &mut steps);
+    }
+
     let (report, deleted_origins) =
         acm_import::remove(clouds, settle, h, &r.certificates, write, &mut warnings).await?;
     finish(report, &mut steps);
@@ -311,6 +360,13 @@ pub fn static_plan(config: &Config, unchecked: Vec<String>) -> RunReport {
             dns_record::static_removal_report(h),
             api_mapping::static_removal_report(h),
             custom_domain::static_removal_report(h),
+        ]);
+        if d.certificate.source == crate::config::CertificateSource::Acm {
+            report
+                .steps
+                .push(validation_record::static_removal_report(h));
+        }
+        report.steps.extend([
             acm_import::static_removal_report(h),
             origin_cert::static_removal_report(h),
         ]);

@@ -120,3 +120,109 @@ pub async fn unknown_certificate() {
     );
     assert!(aws.acm.list_certificate_arns().await.unwrap().is_empty());
 }
+
+/// RequestCertificate (DNS validation, tags in the call, an idempotency token) and
+/// DescribeCertificate's validation records and status, against moto with a 5 s validation
+/// wait; read back with boto3.
+pub async fn request_describe_validation_and_issue() {
+    let moto = Moto::start_with_env(&[("MOTO_ACM_VALIDATION_WAIT", "5")]);
+    let aws = clients(&moto).await;
+    let tags = BTreeMap::from([
+        ("flarelink:managed".to_string(), "true".to_string()),
+        (
+            "flarelink:hostname".to_string(),
+            "api.example.com".to_string(),
+        ),
+    ]);
+    let token = "0123456789abcdef0123456789abcdef";
+    let arn = aws
+        .acm
+        .request_certificate("api.example.com", token, &tags)
+        .await
+        .expect("request");
+    // The same token (a repeat after a lost answer) names the same certificate.
+    let again = aws
+        .acm
+        .request_certificate("api.example.com", token, &tags)
+        .await
+        .expect("request again");
+    assert_eq!(again, arn);
+    let other = aws
+        .acm
+        .request_certificate("api.example.com", "fedcba9876543210", &tags)
+        .await
+        .expect("request with another token");
+    assert_ne!(other, arn);
+
+    let pending = aws
+        .acm
+        .describe_certificate(&arn)
+        .await
+        .expect("describe")
+        .expect("known");
+    assert_eq!(pending.status.as_deref(), Some("PENDING_VALIDATION"));
+    assert_eq!(pending.certificate_type.as_deref(), Some("AMAZON_ISSUED"));
+    assert_eq!(pending.validation_records.len(), 1);
+    let v = &pending.validation_records[0];
+    assert_eq!(v.domain_name, "api.example.com");
+    let record = v.record.as_ref().expect("a validation record");
+    assert_eq!(record.record_type, "CNAME");
+    assert_eq!(pending.failure_reason, None);
+
+    let seen = boto3(
+        &format!(
+            r#"
+            acm = client("acm")
+            c = acm.describe_certificate(CertificateArn={arn})["Certificate"]
+            tags = acm.list_tags_for_certificate(CertificateArn={arn})["Tags"]
+            emit({{"type": c["Type"], "status": c["Status"], "domain": c["DomainName"],
+                   "method": c["DomainValidationOptions"][0]["ValidationMethod"],
+                   "record": c["DomainValidationOptions"][0]["ResourceRecord"],
+                   "tags": {{t["Key"]: t.get("Value") for t in tags}}}})
+            "#,
+            arn = py_str(&arn)
+        ),
+        &moto,
+    );
+    assert_eq!(seen["type"], "AMAZON_ISSUED");
+    assert_eq!(seen["method"], "DNS");
+    assert_eq!(seen["tags"]["flarelink:hostname"], "api.example.com");
+
+    assert_eq!(record.name, seen["record"]["Name"].as_str().unwrap());
+    assert_eq!(record.value, seen["record"]["Value"].as_str().unwrap());
+
+    // Issued once moto's wait is over (polled: a loaded machine is slow).
+    let mut issued = pending.clone();
+    for _ in 0..60 {
+        issued = aws
+            .acm
+            .describe_certificate(&arn)
+            .await
+            .expect("describe")
+            .expect("known");
+        if issued.status.as_deref() == Some("ISSUED") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(issued.status.as_deref(), Some("ISSUED"));
+    assert_eq!(
+        issued.validation_records[0].validation_status.as_deref(),
+        Some("SUCCESS")
+    );
+
+    // Deleted, then the same token again: a new certificate (moto patched; see the launcher).
+    assert!(aws.acm.delete_certificate(&arn).await.expect("delete"));
+    let after = aws
+        .acm
+        .request_certificate("api.example.com", token, &tags)
+        .await
+        .expect("request after delete");
+    assert_ne!(after, arn);
+    assert!(aws
+        .acm
+        .describe_certificate(&after)
+        .await
+        .unwrap()
+        .is_some());
+}

@@ -33,6 +33,10 @@ fn main() -> std::process::ExitCode {
             acm::import_describe_tags_list_delete,
         ),
         common::trial("acm::unknown_certificate", acm::unknown_certificate),
+        common::trial(
+            "acm::request_describe_validation_and_issue",
+            acm::request_describe_validation_and_issue,
+        ),
         common::trial("domains::create_get_delete", domains::create_get_delete),
         common::trial(
             "domains::set_certificate_patches_and_waits_out_the_quota",

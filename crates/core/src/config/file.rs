@@ -118,6 +118,10 @@ pub struct CertificateSection {
     pub validity_days: Option<u32>,
     /// Rotate in place once the served certificate has this many days left or fewer.
     pub renew_before_days: Option<u32>,
+    /// `origin-ca` (default) or `acm` (an ACM-issued certificate, validated through Cloudflare DNS).
+    pub source: Option<String>,
+    /// With `acm`: how long a run waits for ACM to issue the certificate.
+    pub validation_timeout_seconds: Option<u32>,
 }
 
 /// Every table and key of the file, for "did you mean" and "this key belongs in [aws]" hints.
@@ -151,7 +155,13 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
     ),
     (
         "domain[].certificate",
-        &["key_type", "validity_days", "renew_before_days"],
+        &[
+            "key_type",
+            "validity_days",
+            "renew_before_days",
+            "source",
+            "validation_timeout_seconds",
+        ],
     ),
     (
         "cognito",

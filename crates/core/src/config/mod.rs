@@ -63,6 +63,9 @@ pub use crate::certs::KeyType;
 pub struct CertificateSpec {
     pub key_type: KeyType,
     pub validity_days: u32,
+    pub source: CertificateSource,
+    /// With [`CertificateSource::Acm`]: the longest a run waits for ACM to issue.
+    pub validation_timeout_seconds: u32,
     /// `renew_before_days`: rotate once the served certificate has this many days left or
     /// fewer. `None`: the default window, which scales with the certificate's own lifetime
     /// (see [`CertificateSpec::renewal_window`]).
@@ -95,6 +98,21 @@ impl CertificateSpec {
         }
     }
 }
+
+/// Where a hostname's certificate comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificateSource {
+    /// A Cloudflare Origin CA certificate imported into ACM (the guide's path).
+    OriginCa,
+    /// A public certificate ACM issues, validated through DNS records in Cloudflare.
+    Acm,
+}
+
+/// `[domain.certificate] validation_timeout_seconds`: the default, and the range allowed (up to
+/// 72 hours, after which ACM itself gives up with VALIDATION_TIMED_OUT).
+pub const DEFAULT_VALIDATION_TIMEOUT_SECONDS: u32 = 900;
+pub const VALIDATION_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=259_200;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Domain {
@@ -718,6 +736,8 @@ fn validate(
             )),
             _ => {}
         }
+        let (source, validation_timeout_seconds) =
+            certificate_source(&d.certificate, &field, errors);
         domains.push(Domain {
             hostname,
             rest_api: rest_api.unwrap_or_default(),
@@ -727,6 +747,8 @@ fn validate(
                 key_type,
                 validity_days,
                 renew_before_days,
+                source,
+                validation_timeout_seconds,
             },
         });
     }
@@ -785,6 +807,85 @@ fn validate(
         cognito,
         api,
     })
+}
+
+/// `[domain.certificate] source` and the wait that goes with it. The Origin CA options mean
+/// nothing for an ACM-issued certificate (ACM chooses its key, RSA 2048, and its 13-month
+/// validity, and renews it), and the wait means nothing for an imported one: either mix is
+/// refused rather than silently ignored.
+fn certificate_source(
+    c: &file::CertificateSection,
+    field: &dyn Fn(&str) -> String,
+    errors: &mut Vec<ConfigError>,
+) -> (CertificateSource, u32) {
+    let source = match c.source.as_deref().unwrap_or("origin-ca") {
+        "origin-ca" => CertificateSource::OriginCa,
+        "acm" => CertificateSource::Acm,
+        other => {
+            let fix = match other.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+                "acm" | "amazon" | "aws" | "acm-issued" | "amazon-issued" => {
+                    "write it exactly as \"acm\"".to_string()
+                }
+                "origin-ca" | "origin" | "originca" | "cloudflare" | "imported" => {
+                    "write it exactly as \"origin-ca\"".to_string()
+                }
+                _ => "use \"origin-ca\" (default: a Cloudflare Origin CA certificate imported into ACM) or \"acm\" (a public certificate ACM issues, validated through Cloudflare DNS)".to_string(),
+            };
+            errors.push(ConfigError::new(
+                field("certificate.source"),
+                other,
+                "is not a certificate source",
+                fix,
+            ));
+            CertificateSource::OriginCa
+        }
+    };
+    let timeout = c
+        .validation_timeout_seconds
+        .unwrap_or(DEFAULT_VALIDATION_TIMEOUT_SECONDS);
+    if !VALIDATION_TIMEOUT_RANGE.contains(&timeout) {
+        errors.push(ConfigError::new(
+            field("certificate.validation_timeout_seconds"),
+            timeout.to_string(),
+            "is outside the wait flarelink allows for ACM validation",
+            format!(
+                "use {} to {} seconds (72 hours, after which ACM gives up); the default is {DEFAULT_VALIDATION_TIMEOUT_SECONDS}",
+                VALIDATION_TIMEOUT_RANGE.start(),
+                VALIDATION_TIMEOUT_RANGE.end()
+            ),
+        ));
+    }
+    match source {
+        CertificateSource::Acm => {
+            if let Some(k) = &c.key_type {
+                errors.push(ConfigError::new(
+                    field("certificate.key_type"),
+                    k,
+                    "applies only to source = \"origin-ca\"; ACM chooses the key of a certificate it issues (RSA 2048)",
+                    "remove key_type from this [domain.certificate], or set source = \"origin-ca\"",
+                ));
+            }
+            if let Some(v) = c.validity_days {
+                errors.push(ConfigError::new(
+                    field("certificate.validity_days"),
+                    v.to_string(),
+                    "applies only to source = \"origin-ca\"; ACM issues its certificates for 13 months and renews them itself",
+                    "remove validity_days from this [domain.certificate], or set source = \"origin-ca\"",
+                ));
+            }
+        }
+        CertificateSource::OriginCa => {
+            if let Some(t) = c.validation_timeout_seconds {
+                errors.push(ConfigError::new(
+                    field("certificate.validation_timeout_seconds"),
+                    t.to_string(),
+                    "applies only to source = \"acm\" (the wait for ACM to issue a certificate)",
+                    "remove validation_timeout_seconds, or set source = \"acm\" in this [domain.certificate]",
+                ));
+            }
+        }
+    }
+    (source, timeout)
 }
 
 /// Hostnames against a valid zone name. When no hostname is in the zone, the zone is what is

@@ -584,6 +584,12 @@ pub fn read(reader: &mut Reader<'_>, root: &Spanned<DeTable<'_>>) -> ConfigFile 
                 "renew_before_days",
                 "a whole number of days, fewer than validity_days",
             );
+            d.certificate.source = reader.string(&mut c, "source");
+            d.certificate.validation_timeout_seconds = reader.number_u32(
+                &mut c,
+                "validation_timeout_seconds",
+                "a whole number of seconds, e.g. 900",
+            );
             reader.finish(c);
         }
         reader.finish(t);

@@ -422,3 +422,40 @@ fn an_upstream_placeholder_without_a_path_variable_is_refused() {
     .is_ok());
     assert!(load(&route("/a/{proxy+}", "https://up.example/{proxy}")).is_ok());
 }
+
+#[test]
+fn certificate_source_defaults_to_origin_ca_and_acm_takes_a_bounded_wait() {
+    let c = load(GOOD).unwrap();
+    assert_eq!(c.domains[0].certificate.source, CertificateSource::OriginCa);
+    let acm = format!("{GOOD}[domain.certificate]\nsource = \"acm\"\n");
+    let c = load(&acm).unwrap();
+    assert_eq!(c.domains[0].certificate.source, CertificateSource::Acm);
+    assert_eq!(
+        c.domains[0].certificate.validation_timeout_seconds,
+        DEFAULT_VALIDATION_TIMEOUT_SECONDS
+    );
+    let c = load(&format!("{acm}validation_timeout_seconds = 30\n")).unwrap();
+    assert_eq!(c.domains[0].certificate.validation_timeout_seconds, 30);
+}
+
+#[test]
+fn certificate_source_mixes_and_bad_values_are_refused_all_at_once() {
+    let text = format!(
+        "{GOOD}[domain.certificate]\nsource = \"acm\"\nkey_type = \"ecdsa-p256\"\nvalidity_days = 90\nvalidation_timeout_seconds = 0\n"
+    );
+    let f = fields(&text);
+    for want in [
+        "domain[0].certificate.key_type",
+        "domain[0].certificate.validity_days",
+        "domain[0].certificate.validation_timeout_seconds",
+    ] {
+        assert!(f.iter().any(|x| x == want), "missing {want} in {f:?}");
+    }
+    let e = load(&format!("{GOOD}[domain.certificate]\nsource = \"ACM\"\n")).unwrap_err();
+    assert_eq!(e.0[0].field, "domain[0].certificate.source");
+    assert!(e.0[0].fix.contains("\"acm\""), "{e}");
+    let f = fields(&format!(
+        "{GOOD}[domain.certificate]\nvalidation_timeout_seconds = 60\n"
+    ));
+    assert_eq!(f, vec!["domain[0].certificate.validation_timeout_seconds"]);
+}

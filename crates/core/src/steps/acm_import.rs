@@ -747,7 +747,9 @@ pub fn reusable<'a>(
 ) -> Option<&'a ManagedCertificate> {
     let wanted_algorithm = acm_key_algorithm(spec.key_type);
     let good = |c: &&ManagedCertificate| {
-        c.covers
+        // Only imports carry an origin certificate id; one without is ACM-issued (`acm_request`).
+        c.origin_cert_id.is_some()
+            && c.covers
             && c.status.as_deref().is_none_or(|s| s == "ISSUED")
             && c.key_algorithm
                 .as_deref()
@@ -836,6 +838,8 @@ mod tests {
             key_type,
             validity_days: 5475,
             renew_before_days: None,
+        source: crate::config::CertificateSource::OriginCa,
+        validation_timeout_seconds: crate::config::DEFAULT_VALIDATION_TIMEOUT_SECONDS,
         }
     }
 
@@ -843,6 +847,8 @@ mod tests {
         key_type: KeyType::Rsa2048,
         validity_days: 5475,
         renew_before_days: None,
+        source: crate::config::CertificateSource::OriginCa,
+        validation_timeout_seconds: crate::config::DEFAULT_VALIDATION_TIMEOUT_SECONDS,
     };
 
     #[test]

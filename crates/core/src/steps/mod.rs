@@ -10,16 +10,21 @@
 //! - for `unlink-domain`: `decide_removal` (pure) and `remove`, with their report (`ssl-mode`
 //!   has only its report: the zone-wide mode stays as it is).
 //!
+//! With `[domain.certificate] source = "acm"`, `acm_request` and `validation_record` take the
+//! place of `origin_cert` and `acm_import` for that hostname (steps 1 and 2).
+//!
 //! The orchestrators (`link`, `unlink`) only say in which order the steps run and what each
 //! needs from the ones before. Running a step twice converges: the second `decide` sees the first
 //! one's result and answers "exists".
 
 pub mod acm_import;
+pub mod acm_request;
 pub mod api_mapping;
 pub mod custom_domain;
 pub mod dns_record;
 pub mod origin_cert;
 pub mod ssl_mode;
+pub mod validation_record;
 
 use crate::report::StepId;
 
