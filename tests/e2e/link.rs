@@ -81,6 +81,20 @@ fn dry_run_reads_only_and_names_every_step() {
     let human = stack.flarelink(&config, &["link-domain", "--dry-run"]);
     human.assert_code(0);
     assert!(human.stdout.contains("Dry run"), "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("full for api.example.com (Configuration Rule), zone stays flexible"),
+        "{}",
+        human.stdout
+    );
+    // The guide's zone-wide scope says it changes the zone's mode, for every proxied hostname.
+    let zone_scope = stack.config_with(
+        "ssl_scope = \"zone\"\n",
+        &Stack::domain(HOST, "ditto-api", "prod", ""),
+    );
+    let human = stack.flarelink(&zone_scope, &["link-domain", "--dry-run"]);
+    human.assert_code(0);
     assert!(human.stdout.contains("flexible → full"), "{}", human.stdout);
     assert!(human.stdout.contains("zone-wide"), "{}", human.stdout);
     assert_eq!(stack.stats().writes, 0);

@@ -415,3 +415,76 @@ fn the_linked_hostname_gets_full_through_a_rule_while_the_zone_and_its_other_hos
 fn config_zone_scope(s: &Standins, dir: &Path) -> PathBuf {
     config(s, dir, "ssl_scope = \"zone\"")
 }
+
+/// The `ssl-mode` step alone (it needs only Cloudflare), for the merge rules that need no data
+/// plane: two configurations on one zone share flarelink's rule, unlinking one keeps the
+/// other's hostname, and a zone already on Full (strict) is not lowered for a new hostname.
+#[test]
+fn two_configurations_share_the_rule_and_a_strict_zone_is_not_lowered() {
+    use crate::harness::Stack;
+    use flarelink_cloudflare_emulator::EmulatorOptions;
+
+    let stack = Stack::start();
+    let a = stack.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
+    stack
+        .flarelink(&a, &["ssl-mode", "--output", "json"])
+        .assert_code(0);
+    let other_dir = tempfile::tempdir().unwrap();
+    let b_text = std::fs::read_to_string(&a)
+        .unwrap()
+        .replace(HOST, "b.example.com")
+        .replace(
+            "\"origin-root.pem\"",
+            &format!("{:?}", stack.dir.path().join("origin-root.pem")),
+        );
+    let b = other_dir.path().join("b.toml");
+    std::fs::write(&b, b_text).unwrap();
+    let run = stack.flarelink(&b, &["ssl-mode", "--output", "json"]);
+    run.assert_code(0);
+    let rules = stack.config_rules();
+    assert_eq!(rules.len(), 1, "{rules:#?}");
+    assert_eq!(
+        rules[0]["expression"], "(http.host in {\"api.example.com\" \"b.example.com\"})",
+        "the other configuration's hostname is kept"
+    );
+    assert_eq!(stack.ssl_mode(), "flexible");
+
+    // unlink-domain of the second configuration takes only its own hostname out.
+    stack
+        .flarelink(&b, &["unlink-domain", "--output", "json"])
+        .assert_code(0);
+    let rules = stack.config_rules();
+    assert_eq!(rules.len(), 1, "{rules:#?}");
+    assert_eq!(rules[0]["expression"], "(http.host eq \"api.example.com\")");
+    let writes = stack.stats().writes;
+    let again = stack.flarelink(&a, &["ssl-mode", "--output", "json"]);
+    again.assert_code(0);
+    assert_eq!(again.writes(), Vec::<String>::new());
+    assert_eq!(
+        stack.stats().writes,
+        writes,
+        "a converged run writes nothing"
+    );
+
+    // A zone already on Full (strict): asking Full for a hostname writes no rule and says why.
+    let options = EmulatorOptions {
+        initial_ssl_mode: "strict".into(),
+        ..EmulatorOptions::default()
+    };
+    let strict = Stack::start_with(&[], options);
+    let config = strict.config(&Stack::domain(HOST, "ditto-api", "prod", ""));
+    let run = strict.flarelink(&config, &["ssl-mode", "--output", "json"]);
+    run.assert_code(0);
+    assert_eq!(run.writes(), Vec::<String>::new());
+    let step = &run.json()["report"]["steps"][0];
+    assert_eq!(
+        step["summary"],
+        "strict for api.example.com (zone setting, not lowered), zone stays strict"
+    );
+    assert!(
+        step["details"].to_string().contains("not lowered to Full"),
+        "{step}"
+    );
+    assert!(strict.config_rules().is_empty());
+    assert_eq!(strict.stats().writes, 0);
+}

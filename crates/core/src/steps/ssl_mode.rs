@@ -429,8 +429,8 @@ fn comparable(rule: &ConfigRule) -> Map<String, Value> {
     f
 }
 
-/// `PUT`s `rules`, then reads the list again: every rule sent is there, in order, as sent
-/// (Cloudflare's `id`, `ref`, `version` and `last_updated` on flarelink's new rules aside);
+/// `PUT`s `rules`, then reads the list again: every rule sent is there, in order, with every
+/// field as sent (what Cloudflare adds — `id`, `ref`, `version`, `last_updated` — aside);
 /// anything else is an error that says what to do. Returns a warning when the ruleset's version
 /// moved by more than this one write.
 async fn write_rules(
@@ -448,15 +448,7 @@ async fn write_rules(
         .await
         .step(STEP, &zone.name)?;
     let now = again.map(|r| r.rules).unwrap_or_default();
-    let same = now.len() == rules.len()
-        && now.iter().zip(rules).all(|(got, sent)| {
-            let (got, sent) = (comparable(got), comparable(sent));
-            sent.iter().all(|(k, v)| got.get(k) == Some(v))
-                && got
-                    .keys()
-                    .all(|k| sent.contains_key(k) || ["id", "ref"].contains(&k.as_str()))
-        });
-    if !same {
+    if !as_written(rules, &now) {
         return Err(Error::Conflict {
             step: STEP,
             hostname: zone.name.clone(),
@@ -464,15 +456,31 @@ async fn write_rules(
             fix: "check the rules in the dashboard (Rules › Configuration Rules), then run flarelink again: it merges with what is there".into(),
         });
     }
-    let version = |v: Option<&String>| v.and_then(|v| v.parse::<u64>().ok());
-    let before = read.and_then(|r| version(r.version.as_ref()));
-    let after = version(written.version.as_ref());
-    Ok(match (before, after) {
+    Ok(version_warning(
+        read.and_then(|r| r.version.as_deref()),
+        written.version.as_deref(),
+    ))
+}
+
+/// Whether the list read back holds every rule sent, in order, with every field as sent.
+/// Fields Cloudflare adds (a new rule's `id` and `ref`, defaults it fills in) are not a change.
+fn as_written(sent: &[ConfigRule], now: &[ConfigRule]) -> bool {
+    now.len() == sent.len()
+        && now.iter().zip(sent).all(|(got, sent)| {
+            let got = comparable(got);
+            comparable(sent).iter().all(|(k, v)| got.get(k) == Some(v))
+        })
+}
+
+/// One write bumps the ruleset's version by one; more means another write came in between.
+fn version_warning(before: Option<&str>, after: Option<&str>) -> Option<String> {
+    let parse = |v: Option<&str>| v.and_then(|v| v.parse::<u64>().ok());
+    match (parse(before), parse(after)) {
         (Some(b), Some(a)) if a > b + 1 => Some(format!(
             "the Configuration Rules' version went from {b} to {a} while flarelink wrote them: a write was repeated after a lost answer, or someone else wrote between flarelink's read and its write — check no edit of theirs is missing"
         )),
         _ => None,
-    })
+    }
 }
 
 /// `unlink-domain`'s plan for the step.
@@ -612,6 +620,47 @@ mod tests {
             editable,
             modified_on: None,
         }
+    }
+
+    #[test]
+    fn the_read_back_must_hold_every_rule_as_sent_and_the_version_one_write_further() {
+        let rule = |v: serde_json::Value| -> ConfigRule { serde_json::from_value(v).unwrap() };
+        let theirs = rule(
+            serde_json::json!({"id": "t", "version": "3", "action": "set_config",
+            "expression": "true", "action_parameters": {"bic": true}, "enabled": false}),
+        );
+        let ours = ConfigRule::set_ssl("(http.host eq \"a.example.com\")", SslMode::Full, "m");
+        let sent = vec![theirs.clone(), ours.clone()];
+        // Cloudflare adds id/ref/version/last_updated to the new rule and bumps versions.
+        let mut added = ours.fields().clone();
+        added.insert("id".into(), "n".into());
+        added.insert("ref".into(), "n".into());
+        added.insert("version".into(), "1".into());
+        let mut bumped = theirs.fields().clone();
+        bumped.insert("version".into(), "4".into());
+        let back = vec![
+            ConfigRule::from_fields(bumped),
+            ConfigRule::from_fields(added.clone()),
+        ];
+        assert!(as_written(&sent, &back));
+        // Someone else's rule changed, ours missing, or the order changed: not as written.
+        let mut edited = theirs.clone();
+        edited.set_expression("false");
+        assert!(!as_written(
+            &sent,
+            &[edited, ConfigRule::from_fields(added.clone())]
+        ));
+        assert!(!as_written(&sent, &[theirs.clone()]));
+        assert!(!as_written(
+            &sent,
+            &[ConfigRule::from_fields(added), theirs]
+        ));
+
+        assert_eq!(version_warning(Some("5"), Some("6")), None);
+        assert_eq!(version_warning(None, Some("1")), None);
+        assert!(version_warning(Some("5"), Some("7"))
+            .unwrap()
+            .contains("5 to 7"));
     }
 
     #[test]
