@@ -650,7 +650,7 @@ mod tests {
             &sent,
             &[edited, ConfigRule::from_fields(added.clone())]
         ));
-        assert!(!as_written(&sent, &[theirs.clone()]));
+        assert!(!as_written(&sent, std::slice::from_ref(&theirs)));
         assert!(!as_written(
             &sent,
             &[ConfigRule::from_fields(added), theirs]
