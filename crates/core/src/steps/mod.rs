@@ -8,7 +8,7 @@
 //! - `report` (what a dry-run prints and what an applied step prints) and `static_report` (the
 //!   line of a dry-run that could not read live state);
 //! - for `unlink-domain`: `decide_removal` (pure) and `remove`, with their report (`ssl-mode`
-//!   has only its report: the zone-wide mode stays as it is).
+//!   takes the hostnames out of flarelink's Configuration Rule; the zone's own mode stays).
 //!
 //! The orchestrators (`link`, `unlink`) only say in which order the steps run and what each
 //! needs from the ones before. Running a step twice converges: the second `decide` sees the first
