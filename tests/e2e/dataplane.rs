@@ -60,10 +60,12 @@ impl Env {
 
     /// The guide's setup (provision's defaults: GET /ditto → PokeAPI behind Cognito, unless
     /// `routes` lists `[[api.route]]`s) and one `[[domain]]` for `HOST`, the emulator's Origin
-    /// CA root as the chain.
+    /// CA root as the chain. The guide's zone-wide SSL/TLS mode (`ssl_scope = "zone"`): these
+    /// tests change the zone's mode and add other proxied names, and expect them to follow it
+    /// (the default hostname scope is proven in `ssl_scope.rs`).
     fn config(&self, ssl_mode: &str, routes: &str) -> PathBuf {
         let text = format!(
-            "[cloudflare]\nzone = \"example.com\"\nssl_mode = \"{ssl_mode}\"\norigin_ca_roots = [{root:?}]\n\n\
+            "[cloudflare]\nzone = \"example.com\"\nssl_mode = \"{ssl_mode}\"\nssl_scope = \"zone\"\norigin_ca_roots = [{root:?}]\n\n\
              [aws]\nregion = \"us-east-1\"\n\n[retry]\nmax_attempts = 2\n\n\
              [cognito]\nuser_pool = \"APIgatewayUserPool\"\napp_client = \"APIgatewayUserPoolClient\"\n\
              domain_prefix = \"apigatewayauthonetwothree\"\ncallback_urls = [\"https://example.com\"]\n\

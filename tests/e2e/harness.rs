@@ -287,6 +287,52 @@ impl Stack {
             .to_string()
     }
 
+    /// The zone's Configuration Rules (its `http_config_settings` entry point), read with plain
+    /// HTTP; empty when the phase was never set (404).
+    pub fn config_rules(&self) -> Vec<Value> {
+        let zone = self.zone_id();
+        let url = format!(
+            "{}zones/{zone}/rulesets/phases/http_config_settings/entrypoint",
+            self.emulator().base_url()
+        );
+        self.runtime.block_on(async {
+            let answer = self
+                .http
+                .get(&url)
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            let body: Value = answer.json().await.unwrap();
+            if status == 404 {
+                return Vec::new();
+            }
+            assert_eq!(body["success"], true, "GET entrypoint: {body}");
+            body["result"]["rules"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+    }
+
+    /// The SSL/TLS mode `host` gets at the edge, as far as rules naming it say: the last enabled
+    /// Configuration Rule whose expression names it (quoted) and sets `ssl`, else the zone's.
+    pub fn linked_ssl(&self, host: &str) -> String {
+        let quoted = format!("\"{host}\"");
+        self.config_rules()
+            .iter()
+            .rev()
+            .filter(|r| r["enabled"] != false)
+            .filter(|r| {
+                r["expression"]
+                    .as_str()
+                    .is_some_and(|e| e.contains(&quoted))
+            })
+            .find_map(|r| r["action_parameters"]["ssl"].as_str().map(str::to_string))
+            .unwrap_or_else(|| self.ssl_mode())
+    }
+
     /// Everything flarelink can touch in AWS, read with boto3: certificates (with tags and PEM),
     /// custom domains (with tags) and their mappings.
     pub fn aws_state(&self) -> Value {

@@ -13,8 +13,11 @@ fn link_on_empty_state_creates_all_six_effects_and_a_second_run_changes_nothing(
     first.assert_code(0);
     let report = first.json();
     assert_eq!(report["ok"], true);
+    // The default scope: a Configuration Rule for the hostname; the zone's own mode stays.
     assert_eq!(report["report"]["zone"]["ssl_mode_before"], "flexible");
-    assert_eq!(report["report"]["zone"]["ssl_mode"], "full");
+    assert_eq!(report["report"]["zone"]["ssl_mode"], "flexible");
+    assert_eq!(report["report"]["zone"]["ssl_scope"], "hostname");
+    assert_eq!(stack.ssl_mode(), "flexible");
     let summary = &report["report"]["domains"][0];
     let before = assert_linked(&stack, &api);
     assert_eq!(summary["certificate_arn"], before["certificates"][0]["arn"]);
@@ -78,6 +81,20 @@ fn dry_run_reads_only_and_names_every_step() {
     let human = stack.flarelink(&config, &["link-domain", "--dry-run"]);
     human.assert_code(0);
     assert!(human.stdout.contains("Dry run"), "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("full for api.example.com (Configuration Rule), zone stays flexible"),
+        "{}",
+        human.stdout
+    );
+    // The guide's zone-wide scope says it changes the zone's mode, for every proxied hostname.
+    let zone_scope = stack.config_with(
+        "ssl_scope = \"zone\"\n",
+        &Stack::domain(HOST, "ditto-api", "prod", ""),
+    );
+    let human = stack.flarelink(&zone_scope, &["link-domain", "--dry-run"]);
+    human.assert_code(0);
     assert!(human.stdout.contains("flexible → full"), "{}", human.stdout);
     assert!(human.stdout.contains("zone-wide"), "{}", human.stdout);
     assert_eq!(stack.stats().writes, 0);
@@ -136,7 +153,14 @@ fn links_several_hostnames_in_one_run() {
         .into_iter()
         .filter(|(s, _, _)| s == "ssl-mode")
         .count();
-    assert_eq!(ssl_steps, 1, "the SSL mode is zone-wide: one step");
+    assert_eq!(
+        ssl_steps,
+        1,
+        "one step for the zone's rules: {:?}",
+        run.actions()
+    );
+    assert_eq!(stack.linked_ssl("v2.example.com"), "full");
+    assert_eq!(stack.linked_ssl(HOST), "full");
     assert_eq!(stack.live_origin_certs().len(), 2);
 }
 

@@ -17,6 +17,7 @@ mod provision;
 mod resilience;
 mod rotation;
 mod run_lock;
+mod ssl_scope;
 mod step_commands;
 mod story;
 mod unlink;
@@ -98,7 +99,8 @@ pub fn assert_linked(stack: &Stack, api_id: &str) -> Value {
         .unwrap()
         .starts_with("managed by flarelink"));
 
-    // 6: SSL/TLS mode Full.
-    assert_eq!(stack.ssl_mode(), "full");
+    // 6: SSL/TLS mode Full for the hostname (its Configuration Rule, or the zone's setting with
+    // `ssl_scope = "zone"`).
+    assert_eq!(stack.linked_ssl(HOST), "full");
     aws
 }

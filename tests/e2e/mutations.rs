@@ -29,6 +29,7 @@ const BASE: &str = r#"
 [cloudflare]
 zone = "example.com"
 ssl_mode = "full"
+ssl_scope = "hostname"
 
 [aws]
 region = "us-east-1"
@@ -77,6 +78,7 @@ const KNOWN: &[&str] = &[
     "cloudflare",
     "cloudflare.zone",
     "cloudflare.ssl_mode",
+    "cloudflare.ssl_scope",
     "cloudflare.api_base",
     "cloudflare.origin_ca_roots",
     "aws",
@@ -124,6 +126,7 @@ const KNOWN: &[&str] = &[
 /// `cloudflare.zone`, needed).
 const OPTIONAL: &[&str] = &[
     "cloudflare.ssl_mode",
+    "cloudflare.ssl_scope",
     "retry",
     "retry.max_attempts",
     "retry.max_quota_waits",
@@ -146,6 +149,7 @@ const OPTIONAL: &[&str] = &[
 /// The leaves a value mutation may change, as paths into the document.
 const LEAVES: &[&str] = &[
     "cloudflare.ssl_mode",
+    "cloudflare.ssl_scope",
     "aws.region",
     "retry.max_attempts",
     "retry.max_quota_waits",
@@ -175,6 +179,7 @@ fn model_accepts(path: &str, v: &Toml) -> bool {
     };
     match path {
         "cloudflare.ssl_mode" => matches!(s, Some("full" | "strict")),
+        "cloudflare.ssl_scope" => matches!(s, Some("hostname" | "zone")),
         "aws.region" => s.is_some_and(|r| {
             let p: Vec<&str> = r.split('-').collect();
             p.len() >= 3

@@ -77,5 +77,10 @@ fn ssl_mode_needs_only_cloudflare() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(stack.ssl_mode(), "full");
+    assert_eq!(stack.linked_ssl(HOST), "full");
+    assert_eq!(
+        stack.ssl_mode(),
+        "flexible",
+        "the default scope leaves the zone alone"
+    );
 }

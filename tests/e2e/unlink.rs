@@ -29,7 +29,8 @@ fn unlink_removes_what_flarelink_made_and_nothing_else() {
         .iter()
         .filter(|(_, _, a)| a == "delete")
         .count();
-    assert_eq!(deletes, 5, "{:?}", dry.actions());
+    // Five of the hostname's, and the hostname out of flarelink's Configuration Rule.
+    assert_eq!(deletes, 6, "{:?}", dry.actions());
     assert_eq!(
         stack.aws_state()["domains"].as_array().unwrap().len(),
         1,
@@ -66,8 +67,13 @@ fn unlink_removes_what_flarelink_made_and_nothing_else() {
     assert!(names.contains(&"TXT example.com".to_string()));
     assert_eq!(
         stack.ssl_mode(),
-        "full",
-        "the zone-wide setting is left as is"
+        "flexible",
+        "the zone's own setting is left as is"
+    );
+    assert!(
+        stack.config_rules().is_empty(),
+        "flarelink's rule went with its only hostname: {:?}",
+        stack.config_rules()
     );
 
     // Unlinking again finds nothing to do.

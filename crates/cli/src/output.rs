@@ -74,7 +74,15 @@ pub fn human_summary(report: &RunReport) -> String {
         out.push_str(&row("stage", Some(&p.stage)));
         out.push_str(&row("invoke URL", p.invoke_url.as_deref()));
     }
-    if let Some(mode) = &report.zone.ssl_mode {
+    let rule_line = report
+        .steps
+        .iter()
+        .find(|s| s.step == flarelink_core::StepId::SslMode)
+        .filter(|_| report.zone.ssl_scope.as_deref() == Some("hostname"));
+    if let Some(step) = rule_line {
+        // Hostname scope: the step's own line says what each hostname gets and the zone keeps.
+        out.push_str(&format!("  {:<22} {}\n", "SSL/TLS mode", step.summary));
+    } else if let Some(mode) = &report.zone.ssl_mode {
         let zone = report.zone.name.as_deref().unwrap_or("the zone");
         let was = match report.zone.ssl_mode_before.as_deref() {
             Some(before) if before != mode => format!(", was {before}"),

@@ -177,6 +177,12 @@ impl CloudflareClient {
         endpoints::dns::list(&self.transport, zone_id, name).await
     }
 
+    /// `GET zones/{z}/dns_records?proxied=true` — every proxied record of the zone, all pages
+    /// (what a zone-wide setting such as the SSL/TLS mode reaches).
+    pub async fn list_proxied_records(&self, zone_id: &str) -> Result<Vec<DnsRecord>, Error> {
+        endpoints::dns::list_proxied(&self.transport, zone_id).await
+    }
+
     /// `POST zones/{z}/dns_records`.
     pub async fn create_dns_record(
         &self,

@@ -73,8 +73,8 @@ pub struct NewDnsRecord {
     pub comment: Option<String>,
 }
 
-/// The zone's SSL/TLS encryption mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The zone's SSL/TLS encryption mode, ordered from weakest to strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SslMode {
     Off,

@@ -435,3 +435,22 @@ async fn listing_reads_every_page() {
     assert_eq!(contents.len(), 130);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn proxied_records_of_the_zone_are_listed_and_dns_only_ones_are_not() {
+    let emu = emulator().await;
+    let cf = client(&emu);
+    let zone_id = emu.zone_id(ZONE).unwrap();
+    let proxied = cf.create_dns_record(&zone_id, &cname("a")).await.unwrap();
+    let mut dns_only = cname("b");
+    dns_only.name = "dns-only.example.com".into();
+    dns_only.proxied = false;
+    cf.create_dns_record(&zone_id, &dns_only).await.unwrap();
+    let mut other = cname("c");
+    other.name = "www.example.com".into();
+    let other = cf.create_dns_record(&zone_id, &other).await.unwrap();
+
+    let mut listed = cf.list_proxied_records(&zone_id).await.unwrap();
+    listed.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(listed, vec![proxied, other]);
+}

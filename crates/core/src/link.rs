@@ -32,7 +32,7 @@ use crate::steps::api_mapping::{self, MappingDecision};
 use crate::steps::custom_domain::{self, DomainDecision};
 use crate::steps::dns_record::{self, DnsDecision};
 use crate::steps::origin_cert::{self, KeyInTheMaking};
-use crate::steps::ssl_mode::{self, SslDecision};
+use crate::steps::ssl_mode::{self, SslFound, SslPlan};
 use crate::steps::{Pending, Refusal};
 
 /// Everything decided for one hostname; `None`: the step is not selected.
@@ -70,7 +70,7 @@ impl HostPlan {
 
 struct LinkPlan {
     zone: Option<Zone>,
-    ssl: Option<(SslSetting, SslDecision)>,
+    ssl: Option<(SslSetting, SslPlan)>,
     hosts: Vec<HostPlan>,
 }
 
@@ -153,7 +153,7 @@ struct HostAws {
 struct Found {
     zone: Option<Zone>,
     origin: Vec<OriginCertificate>,
-    ssl: Option<SslSetting>,
+    ssl: Option<SslFound>,
     dns: Vec<Vec<DnsRecord>>,
     inventory: Vec<(String, ManagedCertificate)>,
     /// What the region's custom domains serve (never retired).
@@ -207,7 +207,7 @@ async fn discover(
         };
         let ssl = async {
             if selection.has(SslMode) {
-                ssl_mode::discover(&clouds.cloudflare, &zone)
+                ssl_mode::discover(&clouds.cloudflare, &zone, config.ssl_scope)
                     .await
                     .map(Some)
             } else {
@@ -378,10 +378,12 @@ fn decide(
         acm,
     } = found;
     let ssl = match (&zone, ssl) {
-        (Some(z), Some(current)) => {
-            let decision = ssl_mode::decide(&current, config.ssl_mode)
+        (Some(z), Some(found)) => {
+            let hostnames: Vec<String> =
+                config.domains.iter().map(|d| d.hostname.clone()).collect();
+            let plan = ssl_mode::decide_plan(&found, config.ssl_mode, &hostnames, options.force)
                 .map_err(|r| refused(SslMode, &z.name, r))?;
-            Some((current, decision))
+            Some((found.setting().clone(), plan))
         }
         _ => None,
     };
@@ -583,7 +585,9 @@ fn planned_reports(plan: &LinkPlan, selection: &Selection, report: &mut RunRepor
         report
             .steps
             .push(ssl_mode::report(plan.zone.as_ref(), decision));
-        report.zone.ssl_mode = Some(decision.resulting().to_string());
+        report.zone.ssl_mode = Some(decision.zone_after().to_string());
+        report.zone.ssl_scope = Some(decision.scope().to_string());
+        report.warnings.extend(decision.warnings());
     }
 }
 
@@ -656,7 +660,9 @@ async fn apply(
     }
     if let Some((current, decision, r)) = ssl_result? {
         report.zone.ssl_mode_before = Some(current.value.to_string());
-        report.zone.ssl_mode = Some(decision.resulting().to_string());
+        report.zone.ssl_mode = Some(decision.zone_after().to_string());
+        report.zone.ssl_scope = Some(decision.scope().to_string());
+        report.warnings.extend(decision.warnings());
         report.steps.push(r);
         settle.crash_point(StepId::SslMode, true)?;
     }
@@ -913,8 +919,16 @@ pub fn static_plan(
         });
     }
     if selection.has(StepId::SslMode) {
-        report.steps.push(ssl_mode::static_report(config.ssl_mode));
-        report.zone.ssl_mode = Some(config.ssl_mode.to_string());
+        let hostnames: Vec<String> = config.domains.iter().map(|d| d.hostname.clone()).collect();
+        report.steps.push(ssl_mode::static_report(
+            config.ssl_mode,
+            config.ssl_scope,
+            &hostnames,
+        ));
+        report.zone.ssl_scope = Some(config.ssl_scope.to_string());
+        if config.ssl_scope == crate::config::SslScope::Zone {
+            report.zone.ssl_mode = Some(config.ssl_mode.to_string());
+        }
     }
     report
 }

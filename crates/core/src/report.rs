@@ -227,6 +227,10 @@ pub struct ZoneSummary {
     pub ssl_mode_before: Option<String>,
     /// The SSL/TLS mode after this run (or after it would run, in a dry-run).
     pub ssl_mode: Option<String>,
+    /// Where flarelink sets the mode (`cloudflare.ssl_scope`): `hostname` (a Configuration
+    /// Rule; `ssl_mode` above is then the zone's own, left as is) or `zone`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssl_scope: Option<String>,
 }
 
 /// What `provision` leaves behind, for the summary and for `token`, `login-url` and `verify`.

@@ -1,7 +1,8 @@
 //! `unlink-domain`: removes, in reverse order, what flarelink created for each hostname — the
 //! CNAME, the API mapping, the custom domain, the ACM certificate — and revokes the Cloudflare
 //! origin certificate. Anything not flarelink's (or linked from another region) is left alone
-//! and reported, unless `--force`. The zone's SSL/TLS mode is zone-wide and stays as it is.
+//! and reported, unless `--force`. The zone's SSL/TLS mode stays as it is; with the hostname
+//! scope, the hostnames leave flarelink's Configuration Rule (last, once their CNAMEs are gone).
 //! Each step's removal (its pure decision, its calls, its report) lives in its module under
 //! `steps`; this module reads everything at once and runs the hostnames side by side.
 
@@ -66,8 +67,9 @@ pub async fn run(
                 .iter()
                 .map(|d| dns_record::discover(&clouds.cloudflare, &zone.id, &d.hostname)),
         );
-        let (origin, records) = tokio::try_join!(origin, records)?;
-        Ok::<_, Error>((zone, origin, records))
+        let ssl = ssl_mode::discover_removal(&clouds.cloudflare, &zone, config.ssl_scope);
+        let (origin, records, ssl) = tokio::try_join!(origin, records, ssl)?;
+        Ok::<_, Error>((zone, origin, records, ssl))
     };
     let inventory = async {
         acm_import::discover(&clouds.aws()?.acm, &hostnames)
@@ -93,7 +95,7 @@ pub async fn run(
             .step(StepId::ApiMapping, &first)
     };
     let domains = try_join_all(config.domains.iter().map(|d| discover_domain(d, clouds)));
-    let ((zone, origin_all, records), inventory, served_domains, apis, domains) =
+    let ((zone, origin_all, records, ssl_found), inventory, served_domains, apis, domains) =
         tokio::try_join!(cloudflare, inventory, served_domains, apis, domains)?;
     let mut served = Served::new(&served_domains, inventory.origin_by_arn.clone());
     let mut inventory = inventory.managed;
@@ -178,7 +180,23 @@ pub async fn run(
         report.domains.push(summary);
         report.warnings.extend(warnings);
     }
-    settle.report(ssl_mode::removal_report(true), &mut report.steps);
+    // The rule goes after the hostnames' CNAMEs: until then they are still served over HTTPS.
+    let ssl_removal = ssl_mode::decide_removal(ssl_found.as_ref(), &hostnames);
+    let mut ssl_report = ssl_mode::removal_report(&ssl_removal, &hostnames);
+    if !options.dry_run {
+        let warning = ssl_mode::remove(
+            &clouds.cloudflare,
+            settle,
+            &zone,
+            &ssl_removal,
+            ssl_found.as_ref(),
+            &ssl_report,
+        )
+        .await?;
+        ssl_report.applied = ssl_report.action == crate::report::Action::Delete;
+        report.warnings.extend(warning);
+    }
+    settle.report(ssl_report, &mut report.steps);
     Ok(report)
 }
 
@@ -377,6 +395,8 @@ pub fn static_plan(config: &Config, unchecked: Vec<String>) -> RunReport {
             ..Default::default()
         });
     }
-    report.steps.push(ssl_mode::removal_report(false));
+    report
+        .steps
+        .push(ssl_mode::static_removal_report(config.ssl_scope));
     report
 }

@@ -85,6 +85,7 @@ fn print_summary(
                 "config": cli.global.config.display().to_string(),
                 "zone": config.zone,
                 "ssl_mode": config.ssl_mode,
+                "ssl_scope": config.ssl_scope,
                 "cloudflare_api_base": config.cloudflare_api_base,
                 "cloudflare_api_base_from": config.sources.cloudflare_api_base,
                 "cloudflare_token": token,
@@ -111,6 +112,7 @@ fn print_summary(
         "SSL/TLS mode",
         format!("{:?}", config.ssl_mode).to_lowercase(),
     );
+    row("SSL/TLS scope", config.ssl_scope.to_string());
     row(
         "Cloudflare API",
         format!(

@@ -65,6 +65,36 @@ impl EndpointSpec for ListDnsRecordsByName<'_> {
     }
 }
 
+/// `GET zones/{zone_id}/dns_records?proxied=true&page=…&per_page=…`: every proxied record of
+/// the zone (the hostnames a zone-wide setting reaches).
+#[derive(Debug)]
+pub(crate) struct ListProxiedDnsRecords<'a> {
+    pub zone_id: &'a str,
+    pub params: ListProxiedParams,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ListProxiedParams {
+    pub proxied: bool,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl EndpointSpec for ListProxiedDnsRecords<'_> {
+    type JsonResponse = DnsRecords;
+    type ResponseType = ApiSuccess<DnsRecords>;
+
+    fn method(&self) -> Method {
+        Method::GET
+    }
+    fn path(&self) -> String {
+        format!("zones/{}/dns_records", self.zone_id)
+    }
+    fn query(&self) -> Option<String> {
+        serialize_query(&self.params)
+    }
+}
+
 /// `POST zones/{zone_id}/dns_records` (body: [`NewDnsRecord`], `comment` included).
 #[derive(Debug)]
 pub(crate) struct CreateDnsRecordWithComment<'a> {
@@ -137,6 +167,29 @@ pub(crate) async fn list(
             list_endpoint(zone_id, name, page)
         })
         .await
+}
+
+pub(crate) async fn list_proxied(
+    transport: &Transport,
+    zone_id: &str,
+) -> Result<Vec<DnsRecord>, Error> {
+    let zone_id = path_id("zone id", zone_id)?;
+    transport
+        .call_all_pages::<_, DnsRecords, _, _>(LIST_DNS_RECORDS, |page| {
+            list_proxied_endpoint(zone_id, page)
+        })
+        .await
+}
+
+pub(crate) fn list_proxied_endpoint(zone_id: &str, page: u32) -> ListProxiedDnsRecords<'_> {
+    ListProxiedDnsRecords {
+        zone_id,
+        params: ListProxiedParams {
+            proxied: true,
+            page,
+            per_page: DNS_PER_PAGE,
+        },
+    }
 }
 
 pub(crate) async fn create(

@@ -66,6 +66,17 @@ mod tests {
     }
 
     #[test]
+    fn dns_list_of_proxied_records_filters_on_proxied() {
+        let e = dns::list_proxied_endpoint("z1", 2);
+        assert_eq!(e.method(), Method::GET);
+        assert_eq!(e.path(), "zones/z1/dns_records");
+        assert_eq!(
+            e.query().as_deref(),
+            Some("proxied=true&page=2&per_page=100")
+        );
+    }
+
+    #[test]
     fn dns_list_sends_name_exact() {
         let e = dns::list_endpoint("z1", "api.example.com", 3);
         assert_eq!(e.path(), "zones/z1/dns_records");

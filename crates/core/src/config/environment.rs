@@ -189,7 +189,7 @@ impl Environment {
 }
 
 fn token_fix() -> &'static str {
-    "create an API token (My Profile › API Tokens) with Zone › Zone › Read, Zone › DNS › Edit, Zone › SSL and Certificates › Edit and Zone › Zone Settings › Edit for the zone, then export CLOUDFLARE_API_TOKEN=<token>"
+    "create an API token (My Profile › API Tokens) with Zone › Zone › Read, Zone › DNS › Edit, Zone › SSL and Certificates › Edit, Zone › Zone Settings › Edit and Zone › Config Rules › Edit for the zone, then export CLOUDFLARE_API_TOKEN=<token>"
 }
 
 /// The token's shape: the mistakes that would otherwise come back as a confusing 400 or 403

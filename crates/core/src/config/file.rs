@@ -73,6 +73,8 @@ pub struct CloudflareSection {
     pub zone: Option<String>,
     /// `full` (default) or `strict`.
     pub ssl_mode: Option<String>,
+    /// `hostname` (default: a Configuration Rule for the linked hostnames) or `zone`.
+    pub ssl_scope: Option<String>,
     /// API base URL; `CLOUDFLARE_API_BASE` overrides it.
     pub api_base: Option<String>,
     /// PEM files of Origin CA roots to send to ACM as the chain (Cloudflare publishes
@@ -141,7 +143,13 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
     ),
     (
         "cloudflare",
-        &["zone", "ssl_mode", "api_base", "origin_ca_roots"],
+        &[
+            "zone",
+            "ssl_mode",
+            "ssl_scope",
+            "api_base",
+            "origin_ca_roots",
+        ],
     ),
     ("aws", &["region", "profile"]),
     (

@@ -30,6 +30,32 @@ use flarelink_cloudflare::SslMode;
 pub const DEFAULT_VALIDITY_DAYS: u32 = 5475;
 pub const ALLOWED_VALIDITY_DAYS: [u32; 7] = [7, 30, 90, 365, 730, 1095, 5475];
 
+/// Where the SSL/TLS mode is set (`cloudflare.ssl_scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SslScope {
+    /// A Configuration Rule for the linked hostnames only (the default): other proxied
+    /// hostnames of the zone keep the zone's mode.
+    Hostname,
+    /// The zone's own setting, as the guide does: every proxied hostname of the zone.
+    Zone,
+}
+
+impl SslScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslScope::Hostname => "hostname",
+            SslScope::Zone => "zone",
+        }
+    }
+}
+
+impl std::fmt::Display for SslScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The zone as the user named it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "by", content = "value", rename_all = "lowercase")]
@@ -164,6 +190,7 @@ pub struct Sources {
 pub struct Config {
     pub zone: ZoneRef,
     pub ssl_mode: SslMode,
+    pub ssl_scope: SslScope,
     pub cloudflare_api_base: String,
     /// PEM text of each configured Origin CA root, read at load time.
     #[serde(skip)]
@@ -418,6 +445,34 @@ fn validate(
                 ),
             );
             SslMode::Full
+        }
+    };
+
+    let ssl_scope = match file.cloudflare.ssl_scope.as_deref().unwrap_or("hostname") {
+        "hostname" => SslScope::Hostname,
+        "zone" => SslScope::Zone,
+        other => {
+            let lower = other.trim().to_ascii_lowercase();
+            let fix = match lower.as_str() {
+                "hostname" | "zone" => format!("write it exactly as \"{lower}\" (lower case)"),
+                "host" | "hostnames" | "rule" | "per-hostname" => {
+                    "write \"hostname\" (a Configuration Rule for the linked hostnames)".into()
+                }
+                "zone-wide" | "zonewide" | "all" => {
+                    "write \"zone\" (the zone's own setting, as the guide does)".into()
+                }
+                _ => "use \"hostname\" (the default: only the linked hostnames) or \"zone\" (the whole zone, as the guide does)".into(),
+            };
+            add(
+                errors,
+                "cloudflare.ssl_scope",
+                other,
+                (
+                    "is not a scope flarelink sets the SSL/TLS mode in".into(),
+                    fix,
+                ),
+            );
+            SslScope::Hostname
         }
     };
 
@@ -788,6 +843,7 @@ fn validate(
     Some(Config {
         zone: zone?,
         ssl_mode,
+        ssl_scope,
         cloudflare_api_base,
         origin_ca_roots,
         region,

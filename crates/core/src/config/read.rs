@@ -505,6 +505,7 @@ pub fn read(reader: &mut Reader<'_>, root: &Spanned<DeTable<'_>>) -> ConfigFile 
                 "add zone = \"example.com\" (the zone's name) or its 32-hex zone id",
             );
             file.cloudflare.ssl_mode = reader.string(&mut t, "ssl_mode");
+            file.cloudflare.ssl_scope = reader.string(&mut t, "ssl_scope");
             file.cloudflare.api_base = reader.string(&mut t, "api_base");
             file.cloudflare.origin_ca_roots = reader.strings(&mut t, "origin_ca_roots");
             reader.finish(t);

@@ -31,6 +31,7 @@ fn defaults_and_normalisation() {
     let c = load(GOOD).unwrap();
     assert_eq!(c.zone, ZoneRef::Name("example.com".into()));
     assert_eq!(c.ssl_mode, SslMode::Full);
+    assert_eq!(c.ssl_scope, super::SslScope::Hostname);
     assert_eq!(
         c.cloudflare_api_base,
         flarelink_cloudflare::DEFAULT_API_BASE
@@ -458,4 +459,35 @@ fn certificate_source_mixes_and_bad_values_are_refused_all_at_once() {
         "{GOOD}[domain.certificate]\nvalidation_timeout_seconds = 60\n"
     ));
     assert_eq!(f, vec!["domain[0].certificate.validation_timeout_seconds"]);
+}
+
+#[test]
+fn ssl_scope_is_hostname_or_zone_and_a_bad_one_names_the_key_value_and_fix() {
+    let with = |v: &str| {
+        GOOD.replacen(
+            "zone = \"example.com\"",
+            &format!("zone = \"example.com\"\nssl_scope = {v}"),
+            1,
+        )
+    };
+    assert_eq!(
+        load(&with("\"zone\"")).unwrap().ssl_scope,
+        super::SslScope::Zone
+    );
+    assert_eq!(
+        load(&with("\"hostname\"")).unwrap().ssl_scope,
+        super::SslScope::Hostname
+    );
+    let errors = load(&with("\"Zone\"")).unwrap_err().0;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, "cloudflare.ssl_scope");
+    assert!(errors[0].to_string().contains("Zone"), "{}", errors[0]);
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("write it exactly as \"zone\""),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(fields(&with("true")), vec!["cloudflare.ssl_scope"]);
 }

@@ -8,7 +8,7 @@
 //! - `report` (what a dry-run prints and what an applied step prints) and `static_report` (the
 //!   line of a dry-run that could not read live state);
 //! - for `unlink-domain`: `decide_removal` (pure) and `remove`, with their report (`ssl-mode`
-//!   has only its report: the zone-wide mode stays as it is).
+//!   takes the hostnames out of flarelink's Configuration Rule; the zone's own mode stays).
 //!
 //! With `[domain.certificate] source = "acm"`, `acm_request` and `validation_record` take the
 //! place of `origin_cert` and `acm_import` for that hostname (steps 1 and 2).
