@@ -44,11 +44,20 @@ What it does (each point as AWS documents it; sources in the README and below):
   `x-amzn-RequestId` and `x-amz-apigw-id`; gateway errors also `x-amzn-ErrorType`.
 * A test-only clock offset (admin endpoint `PUT /clock`), so that an expired token can be
   shown without waiting an hour.
+* Mutual TLS on a custom domain whose `mutualTlsAuthentication` the launcher recorded: the
+  handshake asks for a client certificate and verifies it against the truststore read at
+  Create/UpdateDomainName (AWS: "API Gateway looks for the client certificate's issuer in your
+  truststore"); no certificate → 403 {"message":"Forbidden"}; one that does not chain to the
+  truststore, or has expired → the handshake fails (AWS's guide: "fail the TLS handshake and
+  deny the request with a 403"; Python's ssl cannot take an unverified certificate and answer
+  403 afterwards). Domains without it: no certificate asked, unchanged.
+* The default endpoint answers 403 {"message":"Forbidden"} when the deployed snapshot has
+  `disableExecuteApiEndpoint` (AWS: "you must deploy your API for the change to take effect").
 
 Not emulated (answered as noted, and listed in the README): Lambda/IAM authorizers' checks,
 API keys and usage plans, throttling, caching, WAF, mapping templates and non-proxy
-integrations, request validators, mutual TLS, gateway-response customisation, resource
-policies.
+integrations, request validators, gateway-response customisation, resource policies;
+mutual TLS's certificate forwarding to Lambda authorizers and integrations.
 """
 
 from __future__ import annotations
@@ -482,6 +491,104 @@ class PlainUpstream(http.client.HTTPConnection):
         self.sock = socket.create_connection(self._address, self.timeout)
 
 
+# ----------------------------------------------------------------------------------- mutual TLS
+
+
+def mutual_tls_domain(name: str):
+    """The custom domain `name` when it requires mutual TLS (the launcher's patch keeps the
+    truststore it read at CreateDomainName/UpdateDomainName), else None."""
+    found = find_domain(name) if name else None
+    if found is None:
+        return None
+    domain = found[3]
+    if getattr(domain, "mutual_tls_authentication", None) and getattr(domain, "flarelink_truststore_pem", None):
+        return domain
+    return None
+
+
+def truststore_fingerprint(domain) -> str:
+    return hashlib.sha256(domain.flarelink_truststore_pem).hexdigest()
+
+
+def client_hello_server_name(sock, timeout: float = 10.0):
+    """The SNI of the ClientHello waiting on `sock`, read without consuming it (MSG_PEEK);
+    None when there is none or it is not TLS.
+
+    Why not the SNI callback: OpenSSL's SSL_set_SSL_CTX (what switching `sslsock.context` in a
+    callback does) keeps the first context's verify mode, so a context that asks for a client
+    certificate has to be the one the handshake starts with. The ClientHello is parsed by
+    OpenSSL itself, in a throw-away server object over a memory BIO whose SNI callback records
+    the name and stops it."""
+    probe = _hello_probe_context()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            data = sock.recv(16389, socket.MSG_PEEK)
+        except (OSError, socket.timeout):
+            return None
+        if not data:
+            return None
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = probe.wrap_bio(incoming, outgoing, server_side=True)
+        incoming.write(data)
+        try:
+            obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pass  # the ClientHello is not all here yet
+        except ssl.SSLError:
+            pass  # stopped by the callback, or not TLS at all
+        if hasattr(obj, "flarelink_sni"):
+            return obj.flarelink_sni
+        if len(data) >= 16389 or not _incomplete(data):
+            return None
+        time.sleep(0.005)
+    return None
+
+
+def _incomplete(data: bytes) -> bool:
+    """Whether `data` is the start of a TLS handshake record that has not fully arrived."""
+    if len(data) < 5:
+        return True
+    return data[0] == 0x16 and len(data) < 5 + int.from_bytes(data[3:5], "big")
+
+
+_HELLO_PROBE = None
+
+
+def _hello_probe_context() -> ssl.SSLContext:
+    global _HELLO_PROBE
+    if _HELLO_PROBE is None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+
+        def record(obj, server_name, _ctx):
+            obj.flarelink_sni = (server_name or "").lower().rstrip(".") or None
+            return ssl.ALERT_DESCRIPTION_INTERNAL_ERROR  # the probe's work is done
+
+        ctx.sni_callback = record
+        _HELLO_PROBE = ctx
+    return _HELLO_PROBE
+
+
+class TlsRouter:
+    """What the HTTPS listener wraps each connection with: a custom domain that requires mutual
+    TLS gets its own context (its certificate, and a request for a client certificate verified
+    against its truststore); everything else the SNI-switching base context, as before."""
+
+    def __init__(self, plane: "DataPlane", base: ssl.SSLContext):
+        self.plane = plane
+        self.base = base
+
+    def wrap_socket(self, sock, server_side=True):
+        name = client_hello_server_name(sock)
+        domain = mutual_tls_domain(name) if name else None
+        ctx = self.plane.mutual_tls_context(name, domain) if domain is not None else None
+        if ctx is None:
+            return self.base.wrap_socket(sock, server_side=server_side)
+        tls = ctx.wrap_socket(sock, server_side=server_side)
+        tls.flarelink_mtls = (name, truststore_fingerprint(domain))
+        return tls
+
+
 # ------------------------------------------------------------------------------------ the server
 
 
@@ -550,6 +657,42 @@ class DataPlane:
 
         ctx.sni_callback = pick
         return ctx
+
+    def mutual_tls_context(self, name: str, domain) -> ssl.SSLContext | None:
+        """The domain's serving context that asks for a client certificate and verifies it
+        against the truststore (the whole chain up to a root must be in it, as AWS requires).
+        The certificate is optional in the handshake: without one the request gets 403."""
+        arn = domain.regional_certificate_arn or domain.certificate_arn
+        bundle = find_certificate(arn) if arn else None
+        if bundle is None:
+            return None
+        material = bundle.cert.strip() + b"\n" + imported_chain(bundle)
+        key = hashlib.sha256(material + bundle.key + domain.flarelink_truststore_pem).hexdigest()
+
+        def build():
+            ctx = server_context(material, bundle.key)
+            ctx.verify_mode = ssl.CERT_OPTIONAL
+            ctx.load_verify_locations(cadata=domain.flarelink_truststore_pem.decode("ascii", "replace"))
+            return ctx
+
+        return self._cached_context(f"mtls:{name}:{key}", build)
+
+    def mutual_tls_refusal(self, headers, connection) -> Answer | None:
+        """403 Forbidden for a request to a domain that requires mutual TLS unless this
+        connection presented a client certificate that its current truststore verified (AWS:
+        untrusted, expired or missing certificates are denied with 403; the knowledge-center
+        article "api-gateway-mutual-tls-403-errors"). A certificate that does not verify never
+        gets this far: the handshake itself fails (see the README)."""
+        host = (headers.get("Host") or "").strip().lower().rstrip(".")
+        if ":" in host:
+            host = host.rsplit(":", 1)[0]
+        domain = mutual_tls_domain(host)
+        if domain is None:
+            return None
+        verified = getattr(connection, "flarelink_mtls", None) == (host, truststore_fingerprint(domain))
+        if not verified or not connection.getpeercert():
+            return forbidden()
+        return None
 
     # ---- requests
 
@@ -702,7 +845,9 @@ def make_handler(plane: DataPlane):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             try:
-                answer = plane.handle(self.command, self.path, self.headers, body, self.client_address[0])
+                answer = plane.mutual_tls_refusal(self.headers, self.connection) or plane.handle(
+                    self.command, self.path, self.headers, body, self.client_address[0]
+                )
             except Exception as e:  # a bug here must not look like a hung API
                 plane._say(f"internal error on {self.command} {self.path}: {e!r}")
                 answer = internal_error()
@@ -766,6 +911,7 @@ def start(ca: LocalCA, origin_map: OriginMap, default_region: str = "us-east-1")
     """Starts the HTTPS listener and the admin listener; returns the plane and their addresses."""
     plane = DataPlane(ca, origin_map, default_region)
     base = plane.base_context()
-    https = HTTPServer(make_handler(plane), lambda: base).start()
+    router = TlsRouter(plane, base)
+    https = HTTPServer(make_handler(plane), lambda: router).start()
     admin = HTTPServer(make_admin_handler(plane)).start()
     return plane, {"https": https.address, "admin": f"http://{admin.address}"}

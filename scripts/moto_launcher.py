@@ -15,7 +15,7 @@ certificate unknown names get; default us-east-1). It runs in moto's process bec
 imported certificate's private key exists only in moto's memory, and so does the snapshot of the
 API that the data plane records at every CreateDeployment (moto keeps none; AWS serves one).
 
-Seven deliberate departures from stock moto, each to make it answer as AWS does:
+Deliberate departures from stock moto, each to make it answer as AWS does:
   * GetBasePathMapping(s) on a domain that never had a mapping raises KeyError inside moto
     (HTTP 500); AWS answers NotFound / an empty list. The mappings table becomes a defaultdict
     so flarelink's own NotFound handling is what gets exercised.
@@ -42,6 +42,17 @@ Seven deliberate departures from stock moto, each to make it answer as AWS does:
     quota of one CreateDomainName/UpdateDomainName/DeleteDomainName per 30 s. Within the window, those calls
     answer 429 TooManyRequestsException with a Retry-After header, as AWS does, so the retry
     path is proved against a real throttle rather than assumed. Tests use a short window.
+  * Domain names' `mutualTlsAuthentication` {truststoreUri, truststoreVersion,
+    truststoreWarnings} and `ownershipVerificationCertificateArn` (moto drops them) on
+    Create/GetDomainName(s) and as UpdateDomainName `replace` paths, checked as AWS does: a
+    REGIONAL TLS_1_2 domain, an s3:// truststore object (at its version) that exists in moto's
+    S3 and parses as PEM certificates (warnings for expired, non-CA or weak ones), and with an
+    imported serving certificate an ISSUED ACM-issued ownership-verification certificate. The
+    data plane then asks for client certificates on that domain.
+  * UpdateRestApi `replace /disableExecuteApiEndpoint false` set it to true (moto stores
+    bool("false")); the string is parsed as AWS does.
+  * GetBucketVersioning's root element is `VersioningConfiguration`, as on S3 (moto names it
+    after the action, which the Rust SDK cannot read for a bucket that never had versioning).
 """
 
 import collections
@@ -100,6 +111,271 @@ def patch_update_domain_name() -> None:
 
     APIGatewayBackend.update_domain_name = update_domain_name
     APIGatewayResponse.update_domain_name = respond
+
+
+# UpdateDomainName paths for mutual TLS (AWS's "patch-operations" reference for UpdateDomainName).
+_MTLS_URI = "/mutualTlsAuthentication/truststoreUri"
+_MTLS_VERSION = "/mutualTlsAuthentication/truststoreVersion"
+_OWNERSHIP = "/ownershipVerificationCertificateArn"
+
+
+def _acm_certificate(arn):
+    """moto's CertBundle for an ACM ARN, or None (the ARN names its own region and account)."""
+    from moto.acm.models import acm_backends
+
+    parts = (arn or "").split(":")
+    if len(parts) < 6 or parts[2] != "acm":
+        return None
+    per_account = dict.get(acm_backends, parts[4])
+    backend = dict.get(per_account, parts[3]) if per_account is not None else None
+    return None if backend is None else backend._certificates.get(arn)
+
+
+def _read_truststore(account_id, uri, version):
+    """The truststore object's bytes from moto's S3, or BadRequestException as API Gateway
+    refuses a truststore it cannot read (the object, or the version asked for, must exist)."""
+    from moto.apigateway.exceptions import BadRequestException
+    from moto.s3.models import s3_backends
+
+    parsed = urllib.parse.urlsplit(uri or "")
+    bucket, key = parsed.netloc, parsed.path.lstrip("/")
+    if parsed.scheme != "s3" or not bucket or not key:
+        raise BadRequestException(f"Invalid truststore URI {uri!r}: expected s3://bucket-name/key-name")
+    where = f"{uri}" + (f" (version {version})" if version else "")
+    try:
+        s3 = s3_backends[account_id]["aws"]
+        s3.get_bucket(bucket)
+        obj = s3.get_object(bucket, key, version_id=version or None)
+    except Exception:
+        obj = None
+    if obj is None:
+        raise BadRequestException(f"Unable to access the truststore at {where}: the object does not exist")
+    return bytes(obj.value)
+
+
+def _truststore_warnings(pem: bytes, uri: str) -> list:
+    """Parses the truststore as PEM X.509 certificates (BadRequestException when it is not one)
+    and returns API Gateway's truststoreWarnings: the problem and the certificate's subject for
+    each certificate that is expired or not yet valid, not a CA, or uses an algorithm AWS does not
+    accept (the developer guide's "Configuring your truststore": SHA-256 or stronger, RSA-2048 or
+    stronger, ECDSA-256 or stronger; "Troubleshooting certificate warnings")."""
+    import datetime
+    import re
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from moto.apigateway.exceptions import BadRequestException
+
+    blocks = re.findall(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", pem, re.S)
+    if not blocks:
+        raise BadRequestException(f"Invalid truststore at {uri}: it holds no PEM-encoded X.509 certificate")
+    warnings = []
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for block in blocks:
+        try:
+            cert = x509.load_pem_x509_certificate(block)
+        except ValueError:
+            raise BadRequestException(f"Invalid truststore at {uri}: a certificate is not valid X.509")
+        subject = cert.subject.rfc4514_string()
+        if cert.not_valid_after_utc <= now:
+            warnings.append(f"Certificate {subject} has expired")
+        elif cert.not_valid_before_utc > now:
+            warnings.append(f"Certificate {subject} is not yet valid")
+        try:
+            is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            is_ca = False
+        if not is_ca:
+            warnings.append(f"Certificate {subject} is not a certificate authority (CA) certificate")
+        key = cert.public_key()
+        digest = cert.signature_hash_algorithm
+        weak_key = (isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048) or (
+            isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 256
+        )
+        if weak_key or digest is None or digest.digest_size < 32:
+            warnings.append(f"Certificate {subject} uses an unsupported algorithm")
+    return warnings
+
+
+def _check_mutual_tls(account_id, types, security_policy, certificate_arn, mtls, ownership_arn):
+    """What API Gateway checks before a domain name requires mutual TLS (developer guide,
+    "Configuring mutual TLS authentication for a REST API"): a REGIONAL domain with the TLS_1_2
+    security policy, a readable PEM truststore, and, with an imported (or private CA) serving
+    certificate, an ownershipVerificationCertificateArn naming an ISSUED ACM-issued certificate.
+    Returns (truststore bytes, truststoreWarnings) or raises BadRequestException."""
+    from moto.apigateway.exceptions import BadRequestException
+
+    if "REGIONAL" not in (types or []):
+        raise BadRequestException("Mutual TLS authentication is supported only on REGIONAL domain names")
+    if security_policy != "TLS_1_2":
+        raise BadRequestException("Mutual TLS authentication requires the TLS_1_2 security policy")
+    uri, version = mtls.get("truststoreUri"), mtls.get("truststoreVersion")
+    pem = _read_truststore(account_id, uri, version)
+    warnings = _truststore_warnings(pem, uri)
+    serving = _acm_certificate(certificate_arn)
+    if serving is not None and serving.type != "AMAZON_ISSUED":
+        if not ownership_arn:
+            raise BadRequestException("Missing ownershipVerificationCertificate.")
+    if ownership_arn:
+        owner = _acm_certificate(ownership_arn)
+        if owner is not None:
+            owner.check()  # moto moves PENDING_VALIDATION to ISSUED (or EXPIRED) here
+        if owner is None or owner.type != "AMAZON_ISSUED" or owner.status != "ISSUED":
+            raise BadRequestException(
+                f"Invalid ownershipVerificationCertificateArn {ownership_arn}: it must be an ISSUED "
+                "certificate issued by ACM"
+            )
+    return pem, warnings
+
+
+def patch_domain_mutual_tls() -> None:
+    """CreateDomainName/GetDomainName(s)/UpdateDomainName with `mutualTlsAuthentication` and
+    `ownershipVerificationCertificateArn`, validated as AWS does (see _check_mutual_tls). The
+    truststore's bytes are kept on the domain as they were read at create/update time, because
+    that is what API Gateway serves from ("upload a new version to S3, and then update your
+    custom domain name to use the new version"); the data plane verifies client certificates
+    against them."""
+    from moto.apigateway.models import APIGatewayBackend, DomainName
+    from moto.apigateway.responses import APIGatewayResponse
+
+    original_to_json = DomainName.to_json
+
+    def to_json(self):
+        doc = original_to_json(self)
+        mtls = getattr(self, "mutual_tls_authentication", None)
+        if mtls:
+            doc["mutualTlsAuthentication"] = dict(mtls)
+        owner = getattr(self, "ownership_verification_certificate_arn", None)
+        if owner:
+            doc["ownershipVerificationCertificateArn"] = owner
+        return doc
+
+    DomainName.to_json = to_json
+
+    def configure(domain, account_id, mtls, owner):
+        """Validates and records the mutual TLS state `mtls` (None or no URI: off) on `domain`."""
+        domain.ownership_verification_certificate_arn = owner or None
+        if not mtls or not mtls.get("truststoreUri"):
+            domain.mutual_tls_authentication = None
+            domain.flarelink_truststore_pem = None
+            return
+        types = (domain.endpoint_configuration or {}).get("types") or []
+        pem, warnings = _check_mutual_tls(
+            account_id, types, domain.security_policy,
+            domain.regional_certificate_arn or domain.certificate_arn, mtls, owner,
+        )
+        state = {"truststoreUri": mtls["truststoreUri"]}
+        if mtls.get("truststoreVersion"):
+            state["truststoreVersion"] = mtls["truststoreVersion"]
+        if warnings:
+            state["truststoreWarnings"] = warnings
+        domain.mutual_tls_authentication = state
+        domain.flarelink_truststore_pem = pem
+
+    original_create = APIGatewayResponse.create_domain_name
+
+    def create_domain_name(self):
+        mtls = self._get_param("mutualTlsAuthentication")
+        owner = self._get_param("ownershipVerificationCertificateArn")
+        if mtls or owner:
+            # Checked before moto creates anything: a refused call leaves no domain behind.
+            probe = DomainName(
+                domain_name=self._get_param("domainName") or "probe",
+                region_name=self.backend.region_name,
+                regional_certificate_arn=self._get_param("regionalCertificateArn"),
+                certificate_arn=self._get_param("certificateArn"),
+                endpoint_configuration=self._get_param("endpointConfiguration"),
+                security_policy=self._get_param("securityPolicy"),
+            )
+            configure(probe, self.backend.account_id, mtls, owner)
+        status, headers, _body = original_create(self)
+        if not (mtls or owner):
+            return status, headers, _body
+        domain = self.backend.get_domain_name(self._get_param("domainName"))
+        domain.mutual_tls_authentication = probe.mutual_tls_authentication
+        domain.flarelink_truststore_pem = probe.flarelink_truststore_pem
+        domain.ownership_verification_certificate_arn = probe.ownership_verification_certificate_arn
+        return status, headers, json.dumps(domain.to_json())
+
+    APIGatewayResponse.create_domain_name = create_domain_name
+
+    original_update = APIGatewayBackend.update_domain_name
+
+    def update_domain_name(self, domain_name, patch_operations):
+        domain = self.get_domain_name(domain_name)
+        ours = [op for op in patch_operations or [] if op.get("path") in (_MTLS_URI, _MTLS_VERSION, _OWNERSHIP)]
+        rest = [op for op in patch_operations or [] if op not in ours]
+        mtls = dict(getattr(domain, "mutual_tls_authentication", None) or {})
+        mtls.pop("truststoreWarnings", None)
+        owner = getattr(domain, "ownership_verification_certificate_arn", None)
+        for op in ours:
+            if op.get("op") != "replace":
+                from moto.apigateway.exceptions import BadRequestException
+
+                raise BadRequestException(f"Invalid patch operation specified: {op.get('op')} {op.get('path')}")
+            value = op.get("value") or None
+            if op["path"] == _MTLS_URI:
+                mtls["truststoreUri"] = value
+            elif op["path"] == _MTLS_VERSION:
+                mtls["truststoreVersion"] = value
+            else:
+                owner = value
+        before = dict(domain.__dict__)
+        try:
+            if rest:
+                original_update(self, domain_name, rest)
+            # Re-checked on every update while mutual TLS is on (a new serving certificate must
+            # still pass), and the truststore re-read, as API Gateway does on UpdateDomainName.
+            configure(domain, self.account_id, mtls, owner)
+        except Exception:
+            domain.__dict__.clear()
+            domain.__dict__.update(before)  # all or nothing, as one AWS call is
+            raise
+        return domain
+
+    APIGatewayBackend.update_domain_name = update_domain_name
+
+
+def patch_rest_api_disable_execute_api_endpoint() -> None:
+    """UpdateRestApi `replace /disableExecuteApiEndpoint`: patch values are strings, and moto
+    stores bool(value), so "false" would disable the endpoint. Parsed as AWS does."""
+    from moto.apigateway.exceptions import BadRequestException
+    from moto.apigateway.models import RestAPI
+
+    original = RestAPI.apply_patch_operations
+
+    def apply_patch_operations(self, patch_operations):
+        rest = []
+        for op in patch_operations:
+            if op.get("path") == "/disableExecuteApiEndpoint" and op.get("op") == "replace":
+                value = str(op.get("value")).strip().lower()
+                if value not in ("true", "false"):
+                    raise BadRequestException(f"Invalid value for disableExecuteApiEndpoint: {op.get('value')}")
+                self.disableExecuteApiEndpoint = value == "true"
+            else:
+                rest.append(op)
+        return original(self, rest)
+
+    RestAPI.apply_patch_operations = apply_patch_operations
+
+
+def patch_s3_get_bucket_versioning_root() -> None:
+    """GetBucketVersioning answers `<VersioningConfiguration>` on S3 (its API reference); moto
+    names the root `<GetBucketVersioningResponse>`, which the Rust SDK cannot read when it is
+    empty (a bucket that never had versioning). The root is renamed, the content kept."""
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_versioning
+
+    def get_bucket_versioning(self):
+        status, headers, body = original(self)
+        if isinstance(body, bytes):
+            body = body.decode()
+        body = body.replace("<GetBucketVersioningResponse", "<VersioningConfiguration", 1)
+        body = body.replace("</GetBucketVersioningResponse>", "</VersioningConfiguration>", 1)
+        return status, headers, body
+
+    S3Response.get_bucket_versioning = get_bucket_versioning
 
 
 def patch_method_and_authorizer_updates() -> None:
@@ -383,6 +659,9 @@ def main() -> None:
     args = parse_args()
     patch_base_path_mappings()
     patch_update_domain_name()
+    patch_domain_mutual_tls()
+    patch_rest_api_disable_execute_api_endpoint()
+    patch_s3_get_bucket_versioning_root()
     patch_method_and_authorizer_updates()
     patch_multi_level_base_paths()
     patch_srp_secret_block()

@@ -75,11 +75,11 @@ def make_chain(hostname):
 class Stand:
     """The launcher with --dataplane, an origin map naming the upstream, boto3 clients."""
 
-    def __init__(self):
+    def __init__(self, extra_env=None):
         self.dir = tempfile.TemporaryDirectory()
         self.ca_file = os.path.join(self.dir.name, "local-ca.pem")
         self.map_file = os.path.join(self.dir.name, "origin-map.json")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **(extra_env or {}))
         for k in list(env):
             if k.startswith("AWS_"):
                 del env[k]
@@ -101,6 +101,7 @@ class Stand:
         self.apigw = boto3.client("apigateway", **kwargs)
         self.acm = boto3.client("acm", **kwargs)
         self.idp = boto3.client("cognito-idp", **kwargs)
+        self.s3 = boto3.client("s3", **kwargs)
 
     def close(self):
         self.proc.stdin.close()
@@ -419,6 +420,325 @@ class DataPlaneTest(unittest.TestCase):
         s.apigw.create_deployment(restApiId=api["id"], stageName="prod")
         status, _, body, _ = self.get("/prod/thing", api=api)
         self.assertEqual((status, message(body)), (401, "Unauthorized"))
+
+
+# ----------------------------------------------------------------- mutual TLS, default endpoint
+
+MTLS_DOMAIN = "mtls.dp.example"
+BUCKET = "dp-truststores"
+
+
+def _key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _dated_cert(subject, issuer, public_key, signing_key, ca, not_before, not_after):
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(signing_key, hashes.SHA256())
+    )
+
+
+def key_pem(key):
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+
+
+class MutualTlsTest(unittest.TestCase):
+    """Custom domains with mutualTlsAuthentication (the launcher's patch) and the data plane
+    enforcing it; the default endpoint turned off by disableExecuteApiEndpoint."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Stand({"MOTO_ACM_VALIDATION_WAIT": "0"})  # requested ACM certificates: ISSUED
+        s = cls.s
+        cls.api = cls.make_api("dp-mtls")
+        s.apigw.create_deployment(restApiId=cls.api["id"], stageName="prod")
+        cls.root_pem, mid_pem, leaf_pem, leaf_key = make_chain("*.dp.example")  # both locked domains
+        cls.root_file = cls.write("serving-root.pem", cls.root_pem)
+        cls.imported_arn = s.acm.import_certificate(
+            Certificate=leaf_pem, PrivateKey=leaf_key, CertificateChain=mid_pem + cls.root_pem
+        )["CertificateArn"]
+        cls.owner_arn = s.acm.request_certificate(DomainName=MTLS_DOMAIN)["CertificateArn"]
+        assert s.acm.describe_certificate(CertificateArn=cls.owner_arn)["Certificate"]["Status"] == "ISSUED"
+
+        # Two client CAs; a client certificate from each, and an expired one from the first.
+        now = datetime.datetime.now(datetime.timezone.utc)
+        day = datetime.timedelta(days=1)
+        cls.ca_one_key, cls.ca_two_key = _key(), _key()
+        cls.ca_one = _cert("client ca one", "client ca one", cls.ca_one_key.public_key(), cls.ca_one_key, True)
+        cls.ca_two = _cert("client ca two", "client ca two", cls.ca_two_key.public_key(), cls.ca_two_key, True)
+        k1, k2, k3 = _key(), _key(), _key()
+        cls.client_one = cls.write(
+            "client-one.pem", pem(_cert("client one", "client ca one", k1.public_key(), cls.ca_one_key, False)) + key_pem(k1)
+        )
+        cls.client_two = cls.write(
+            "client-two.pem", pem(_cert("client two", "client ca two", k2.public_key(), cls.ca_two_key, False)) + key_pem(k2)
+        )
+        expired = _dated_cert("client old", "client ca one", k3.public_key(), cls.ca_one_key, False, now - 3 * day, now - day)
+        cls.client_expired = cls.write("client-expired.pem", pem(expired) + key_pem(k3))
+
+        s.s3.create_bucket(Bucket=BUCKET)
+        s.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        cls.v1 = s.s3.put_object(Bucket=BUCKET, Key="truststore.pem", Body=pem(cls.ca_one))["VersionId"]
+        cls.uri = f"s3://{BUCKET}/truststore.pem"
+        cls.create_mtls_domain(MTLS_DOMAIN, cls.v1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.close()
+
+    @classmethod
+    def write(cls, name, data):
+        path = os.path.join(cls.s.dir.name, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    @classmethod
+    def make_api(cls, name):
+        s = cls.s
+        api = s.apigw.create_rest_api(name=name, endpointConfiguration={"types": ["REGIONAL"]})
+        root = s.apigw.get_resources(restApiId=api["id"])["items"][0]["id"]
+        res = s.apigw.create_resource(restApiId=api["id"], parentId=root, pathPart="public")["id"]
+        s.apigw.put_method(restApiId=api["id"], resourceId=res, httpMethod="GET", authorizationType="NONE")
+        s.apigw.put_integration(
+            restApiId=api["id"], resourceId=res, httpMethod="GET", type="HTTP_PROXY",
+            integrationHttpMethod="GET", uri=f"https://echo.flarelink.test/{name}/public",
+        )
+        return api
+
+    @classmethod
+    def create_mtls_domain(cls, name, version):
+        got = cls.s.apigw.create_domain_name(
+            domainName=name, regionalCertificateArn=cls.imported_arn,
+            endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2",
+            mutualTlsAuthentication={"truststoreUri": cls.uri, "truststoreVersion": version},
+            ownershipVerificationCertificateArn=cls.owner_arn,
+        )
+        cls.s.apigw.create_base_path_mapping(domainName=name, restApiId=cls.api["id"], stage="prod")
+        return got
+
+    def call(self, host, path="/public", cert=None):
+        """(status, body) over TLS with SNI `host`, presenting `cert` (PEM file) if given."""
+        ctx = ssl.create_default_context(cafile=self.root_file)
+        if cert:
+            ctx.load_cert_chain(cert)
+        raw = socket.create_connection(self.s.address, timeout=10)
+        tls = ctx.wrap_socket(raw, server_hostname=host)
+        conn = http.client.HTTPConnection(host, timeout=10)
+        conn.sock = tls
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        return resp.status, body, resp.getheader("x-amzn-ErrorType")
+
+    def assert_refused_in_the_handshake(self, host, cert):
+        # ssl.SSLError (the alert), or the connection reset/closed right after it: no HTTP answer.
+        with self.assertRaises(OSError):
+            self.call(host, cert=cert)
+
+    def bad_request(self, fragment, **create):
+        """CreateDomainName with `create` is refused with BadRequestException naming `fragment`,
+        and no domain is left behind."""
+        args = dict(
+            domainName="refused.dp.example", regionalCertificateArn=self.owner_arn,
+            endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2",
+            mutualTlsAuthentication={"truststoreUri": self.uri},
+        )
+        args.update(create)
+        with self.assertRaises(self.s.apigw.exceptions.BadRequestException) as caught:
+            self.s.apigw.create_domain_name(**args)
+        self.assertIn(fragment, caught.exception.response["Error"]["Message"])
+        with self.assertRaises(self.s.apigw.exceptions.NotFoundException):
+            self.s.apigw.get_domain_name(domainName=args["domainName"])
+
+    # ---- the control plane (the launcher's patch), read back with boto3
+
+    def test_create_get_and_list_return_the_mutual_tls_fields(self):
+        got = self.s.apigw.get_domain_name(domainName=MTLS_DOMAIN)
+        self.assertEqual(got["mutualTlsAuthentication"], {"truststoreUri": self.uri, "truststoreVersion": self.v1})
+        self.assertEqual(got["ownershipVerificationCertificateArn"], self.owner_arn)
+        listed = [d for d in self.s.apigw.get_domain_names()["items"] if d["domainName"] == MTLS_DOMAIN]
+        self.assertEqual(listed[0]["mutualTlsAuthentication"]["truststoreVersion"], self.v1)
+        self.assertEqual(listed[0]["ownershipVerificationCertificateArn"], self.owner_arn)
+
+    def test_create_is_validated_as_aws_does(self):
+        s = self.s
+        s.s3.put_object(Bucket=BUCKET, Key="not-pem.txt", Body=b"hello")
+        self.bad_request("REGIONAL", endpointConfiguration={"types": ["EDGE"]})
+        self.bad_request("TLS_1_2", securityPolicy="TLS_1_0")
+        self.bad_request("s3://bucket-name/key-name", mutualTlsAuthentication={"truststoreUri": "https://b/k.pem"})
+        self.bad_request("does not exist", mutualTlsAuthentication={"truststoreUri": f"s3://{BUCKET}/missing.pem"})
+        self.bad_request("does not exist", mutualTlsAuthentication={"truststoreUri": f"s3://no-such-bucket/t.pem"})
+        self.bad_request(
+            "version nope", mutualTlsAuthentication={"truststoreUri": self.uri, "truststoreVersion": "nope"}
+        )
+        self.bad_request("no PEM-encoded", mutualTlsAuthentication={"truststoreUri": f"s3://{BUCKET}/not-pem.txt"})
+        # An imported serving certificate needs an ISSUED ACM-issued ownership certificate.
+        self.bad_request("Missing ownershipVerificationCertificate.", regionalCertificateArn=self.imported_arn)
+        self.bad_request(
+            "must be an ISSUED certificate issued by ACM",
+            regionalCertificateArn=self.imported_arn, ownershipVerificationCertificateArn=self.imported_arn,
+        )
+
+    def test_truststore_warnings_name_the_problem_and_the_subject(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        day = datetime.timedelta(days=1)
+        old_key, leaf_key = _key(), _key()
+        old = _dated_cert("old ca", "old ca", old_key.public_key(), old_key, True, now - 9 * day, now - day)
+        leaf = _cert("just a leaf", "just a leaf", leaf_key.public_key(), leaf_key, False)
+        self.s.s3.put_object(Bucket=BUCKET, Key="warned.pem", Body=pem(self.ca_one) + pem(old) + pem(leaf))
+        got = self.s.apigw.create_domain_name(
+            domainName="warned.dp.example", regionalCertificateArn=self.owner_arn,
+            endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2",
+            mutualTlsAuthentication={"truststoreUri": f"s3://{BUCKET}/warned.pem"},
+        )
+        self.assertEqual(
+            got["mutualTlsAuthentication"]["truststoreWarnings"],
+            ["Certificate CN=old ca has expired",
+             "Certificate CN=just a leaf is not a certificate authority (CA) certificate"],
+        )
+        read = self.s.apigw.get_domain_name(domainName="warned.dp.example")["mutualTlsAuthentication"]
+        self.assertEqual(len(read["truststoreWarnings"]), 2)
+        self.assertNotIn("ownershipVerificationCertificateArn", got)  # ACM-issued: none needed
+
+    # ---- the data plane
+
+    def test_a_client_certificate_the_truststore_trusts_is_served(self):
+        status, body, _ = self.call(MTLS_DOMAIN, cert=self.client_one)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["path"], "/dp-mtls/public")
+
+    def test_no_client_certificate_is_forbidden(self):
+        status, body, error_type = self.call(MTLS_DOMAIN)
+        self.assertEqual((status, message(body), error_type), (403, "Forbidden", "ForbiddenException"))
+
+    def test_an_untrusted_or_expired_client_certificate_fails_the_handshake(self):
+        self.assert_refused_in_the_handshake(MTLS_DOMAIN, self.client_two)
+        self.assert_refused_in_the_handshake(MTLS_DOMAIN, self.client_expired)
+
+    def test_the_right_host_over_another_name_without_a_certificate_is_forbidden(self):
+        # SNI of a name without mutual TLS (the execute-api certificate), Host of the locked domain.
+        ctx = ssl.create_default_context(cafile=self.s.ca_file)
+        ctx.check_hostname = False
+        tls = ctx.wrap_socket(socket.create_connection(self.s.address, timeout=10), server_hostname="other.example")
+        conn = http.client.HTTPConnection(MTLS_DOMAIN, timeout=10)
+        conn.sock = tls
+        conn.request("GET", "/public")
+        resp = conn.getresponse()
+        self.assertEqual((resp.status, message(resp.read())), (403, "Forbidden"))
+
+    def test_curl_with_and_without_a_client_certificate(self):
+        host, port = self.s.address
+        base = ["curl", "-sS", "--cacert", self.root_file, "--resolve", f"{MTLS_DOMAIN}:{port}:{host}",
+                "-o", "-", "-w", "\n%{http_code}", f"https://{MTLS_DOMAIN}:{port}/public"]
+        ok = subprocess.run(base + ["--cert", self.client_one], capture_output=True, text=True, timeout=30)
+        self.assertEqual(ok.stdout.rsplit("\n", 1)[1], "200", ok.stderr)
+        bare = subprocess.run(base, capture_output=True, text=True, timeout=30)
+        self.assertEqual(bare.stdout.rsplit("\n", 1), ['{"message": "Forbidden"}', "403"])
+        stranger = subprocess.run(base + ["--cert", self.client_two], capture_output=True, text=True, timeout=30)
+        # TLS handshake (35), send (55) or receive (56) failure: the connection ends in an alert.
+        self.assertIn(stranger.returncode, (35, 55, 56), stranger.stderr)
+        self.assertEqual(stranger.stdout.strip(), "000")
+
+    def test_domains_without_mutual_tls_are_unchanged(self):
+        # A client certificate nobody trusts is neither asked for nor checked on a plain domain.
+        root_pem, mid_pem, leaf_pem, leaf_key = make_chain("plain.dp.example")
+        arn = self.s.acm.import_certificate(
+            Certificate=leaf_pem, PrivateKey=leaf_key, CertificateChain=mid_pem + root_pem
+        )["CertificateArn"]
+        self.s.apigw.create_domain_name(
+            domainName="plain.dp.example", regionalCertificateArn=arn,
+            endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2",
+        )
+        self.s.apigw.create_base_path_mapping(domainName="plain.dp.example", restApiId=self.api["id"], stage="prod")
+        trust = self.write("plain-root.pem", root_pem)
+        for cert in (None, self.client_two):
+            ctx = ssl.create_default_context(cafile=trust)
+            if cert:
+                ctx.load_cert_chain(cert)
+            tls = ctx.wrap_socket(socket.create_connection(self.s.address, timeout=10), server_hostname="plain.dp.example")
+            conn = http.client.HTTPConnection("plain.dp.example", timeout=10)
+            conn.sock = tls
+            conn.request("GET", "/public")
+            self.assertEqual(conn.getresponse().status, 200, cert)
+            conn.close()
+
+    def test_update_switches_truststore_version_and_turns_mutual_tls_off(self):
+        s, name = self.s, "rotate.dp.example"
+        self.create_mtls_domain(name, self.v1)
+        v2 = s.s3.put_object(Bucket=BUCKET, Key="truststore.pem", Body=pem(self.ca_two))["VersionId"]
+        # A new object version changes nothing until the domain is updated to it (as on AWS).
+        self.assertEqual(self.call(name, cert=self.client_one)[0], 200)
+        self.assert_refused_in_the_handshake(name, self.client_two)
+        # A version that does not exist: refused, nothing changed.
+        with self.assertRaises(s.apigw.exceptions.BadRequestException):
+            s.apigw.update_domain_name(domainName=name, patchOperations=[
+                {"op": "replace", "path": "/mutualTlsAuthentication/truststoreVersion", "value": "nope"},
+                {"op": "replace", "path": "/securityPolicy", "value": "TLS_1_2"},
+            ])
+        self.assertEqual(s.apigw.get_domain_name(domainName=name)["mutualTlsAuthentication"]["truststoreVersion"], self.v1)
+        got = s.apigw.update_domain_name(domainName=name, patchOperations=[
+            {"op": "replace", "path": "/mutualTlsAuthentication/truststoreVersion", "value": v2},
+        ])
+        self.assertEqual(got["mutualTlsAuthentication"], {"truststoreUri": self.uri, "truststoreVersion": v2})
+        self.assertEqual(self.call(name, cert=self.client_two)[0], 200)
+        self.assert_refused_in_the_handshake(name, self.client_one)
+        # TLS 1.0 is refused while mutual TLS is on.
+        with self.assertRaises(s.apigw.exceptions.BadRequestException):
+            s.apigw.update_domain_name(domainName=name, patchOperations=[
+                {"op": "replace", "path": "/securityPolicy", "value": "TLS_1_0"},
+            ])
+        # Off: an empty truststoreUri (AWS's "Disable mutual TLS"); no certificate needed again.
+        got = s.apigw.update_domain_name(domainName=name, patchOperations=[
+            {"op": "replace", "path": "/mutualTlsAuthentication/truststoreUri", "value": ""},
+        ])
+        self.assertNotIn("mutualTlsAuthentication", got)
+        self.assertNotIn("mutualTlsAuthentication", s.apigw.get_domain_name(domainName=name))
+        self.assertEqual(got["ownershipVerificationCertificateArn"], self.owner_arn)
+        self.assertEqual(self.call(name)[0], 200)
+        # The ownership certificate is a patch path of its own.
+        other = s.acm.request_certificate(DomainName=name)["CertificateArn"]
+        s.acm.describe_certificate(CertificateArn=other)
+        got = s.apigw.update_domain_name(domainName=name, patchOperations=[
+            {"op": "replace", "path": "/ownershipVerificationCertificateArn", "value": other},
+        ])
+        self.assertEqual(got["ownershipVerificationCertificateArn"], other)
+
+    def test_default_endpoint_is_disabled_only_after_a_deployment(self):
+        s = self.s
+        api = self.make_api("dp-default-off")
+        s.apigw.create_deployment(restApiId=api["id"], stageName="prod")
+        host = f"{api['id']}.execute-api.{REGION}.amazonaws.com"
+        self.assertEqual(s.call(host, "/prod/public")[0], 200)
+        s.apigw.update_rest_api(restApiId=api["id"], patchOperations=[
+            {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "True"},
+        ])
+        self.assertTrue(s.apigw.get_rest_api(restApiId=api["id"])["disableExecuteApiEndpoint"])
+        self.assertEqual(s.call(host, "/prod/public")[0], 200, "not deployed yet: still open")
+        s.apigw.create_deployment(restApiId=api["id"], stageName="prod")
+        status, headers, body, _ = s.call(host, "/prod/public")
+        self.assertEqual((status, message(body), headers["x-amzn-errortype"]), (403, "Forbidden", "ForbiddenException"))
+        # "false" turns it back on (moto alone would store bool("false") == True), after a deployment.
+        s.apigw.update_rest_api(restApiId=api["id"], patchOperations=[
+            {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "false"},
+        ])
+        self.assertFalse(s.apigw.get_rest_api(restApiId=api["id"])["disableExecuteApiEndpoint"])
+        self.assertEqual(s.call(host, "/prod/public")[0], 403)
+        s.apigw.create_deployment(restApiId=api["id"], stageName="prod")
+        self.assertEqual(s.call(host, "/prod/public")[0], 200)
+        created = s.apigw.create_rest_api(name="dp-born-off", disableExecuteApiEndpoint=True)
+        self.assertTrue(s.apigw.get_rest_api(restApiId=created["id"])["disableExecuteApiEndpoint"])
 
 
 if __name__ == "__main__":

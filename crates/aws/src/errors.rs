@@ -116,7 +116,25 @@ pub(crate) fn kind_for_code(code: &str) -> Option<ErrorKind> {
         c if c.starts_with("InvalidParameter") || c.starts_with("InvalidArn") => {
             ErrorKind::BadRequest
         }
-        c => return kind_for_cognito_code(c),
+        c => return kind_for_cognito_code(c).or_else(|| kind_for_s3_code(c)),
+    })
+}
+
+/// S3's own codes (a HEAD request's 404 has no body: the SDK names it `NotFound`).
+fn kind_for_s3_code(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        "NoSuchBucket" | "NoSuchKey" | "NoSuchVersion" | "NotFound" => ErrorKind::NotFound,
+        "BucketAlreadyOwnedByYou" | "BucketAlreadyExists" | "OperationAborted" => {
+            ErrorKind::Conflict
+        }
+        "BucketNotEmpty" => ErrorKind::Conflict,
+        "InvalidBucketName"
+        | "InvalidArgument"
+        | "InvalidRequest"
+        | "IllegalLocationConstraintException"
+        | "InvalidLocationConstraint" => ErrorKind::BadRequest,
+        "SlowDown" => ErrorKind::Throttled,
+        _ => return None,
     })
 }
 
@@ -215,6 +233,32 @@ mod tests {
         let err: SdkError<GetDomainNameError, HttpResponse> =
             SdkError::service_error(GetDomainNameError::generic(meta), response(status));
         from_sdk("GetDomainName", err)
+    }
+
+    #[test]
+    fn s3_codes_decide_the_kind() {
+        for (status, code, kind) in [
+            (404, "NoSuchBucket", ErrorKind::NotFound),
+            (404, "NoSuchKey", ErrorKind::NotFound),
+            (404, "NoSuchVersion", ErrorKind::NotFound),
+            (404, "NotFound", ErrorKind::NotFound),
+            (409, "BucketAlreadyOwnedByYou", ErrorKind::Conflict),
+            (409, "BucketAlreadyExists", ErrorKind::Conflict),
+            (409, "BucketNotEmpty", ErrorKind::Conflict),
+            (400, "InvalidBucketName", ErrorKind::BadRequest),
+            (
+                400,
+                "IllegalLocationConstraintException",
+                ErrorKind::BadRequest,
+            ),
+            (503, "SlowDown", ErrorKind::Throttled),
+        ] {
+            assert_eq!(
+                generic(status, code, "s3 said so").kind,
+                kind,
+                "{status} {code}"
+            );
+        }
     }
 
     #[test]

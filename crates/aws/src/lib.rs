@@ -1,10 +1,12 @@
-//! flarelink's AWS client: ACM and API Gateway (REST, v1) on the official AWS SDK for Rust.
+//! flarelink's AWS client: ACM, API Gateway (REST, v1), Cognito and S3 on the official AWS SDK
+//! for Rust.
 //!
 //! Each operation is one small function over the SDK, returning flarelink's own small types so
 //! that callers never see SDK builders. This crate knows nothing of Cloudflare or of the plan.
 //!
 //! Modules by concern: `config` (loading the SDK configuration: region without an IMDS probe,
-//! credentials, endpoint, retry), `acm`, `apigateway::{domains, mappings, apis}`, `errors`
+//! credentials, endpoint, retry), `acm`, `apigateway::{domains, mappings, apis, mutual_tls,
+//! default_endpoint}`, `s3` (the origin lock's truststore), `errors`
 //! (SDK error → [`Error`]) and `retry` (waiting out API Gateway's domain-name quota).
 
 mod acm;
@@ -14,6 +16,7 @@ mod config;
 mod error;
 mod errors;
 mod retry;
+mod s3;
 mod types;
 
 pub use apigateway::mappings::NO_BASE_PATH;
@@ -21,6 +24,7 @@ pub use apigateway::provision::{
     Authorizer, Deployment, Integration, Method, MethodAuth, Resource, AUTHORIZATION_HEADER,
 };
 pub use error::{Error, ErrorKind};
+pub use s3::{ObjectHead, ObjectVersionEntry, Versioning};
 pub use types::*;
 
 use std::collections::BTreeMap;
@@ -67,12 +71,13 @@ pub struct WaitNotice {
 
 pub type WaitObserver = Arc<dyn Fn(WaitNotice) + Send + Sync>;
 
-/// ACM, API Gateway and Cognito clients sharing one SDK configuration.
+/// ACM, API Gateway, Cognito and S3 clients sharing one SDK configuration.
 #[derive(Clone)]
 pub struct AwsClients {
     pub acm: Acm,
     pub apigateway: ApiGateway,
     pub cognito: cognito::Cognito,
+    pub s3: S3,
     region: String,
     sdk_config: aws_types::SdkConfig,
 }
@@ -94,6 +99,7 @@ impl AwsClients {
                 },
             },
             cognito: cognito::Cognito::new(&loaded.sdk),
+            s3: S3::new(&loaded.sdk, &loaded.region),
             region: loaded.region,
             sdk_config: loaded.sdk,
         })
@@ -357,5 +363,205 @@ impl ApiGateway {
     /// GetStage; `None` on NotFound.
     pub async fn get_stage(&self, rest_api_id: &str, stage: &str) -> Result<Option<Stage>, Error> {
         apigateway::apis::get_stage(&self.client, rest_api_id, stage).await
+    }
+
+    /// GetDomainName's mutual TLS and ownership-verification certificate; `None` on NotFound.
+    pub async fn get_domain_client_auth(
+        &self,
+        name: &str,
+    ) -> Result<Option<DomainClientAuth>, Error> {
+        apigateway::mutual_tls::get_domain_client_auth(&self.client, name).await
+    }
+
+    /// UpdateDomainName: require client certificates verified against the S3 truststore
+    /// `truststore_uri` (at `truststore_version`), with the ownership-verification certificate
+    /// an imported serving certificate needs, in one call (quota handling as for create).
+    pub async fn enable_domain_mutual_tls(
+        &self,
+        name: &str,
+        truststore_uri: &str,
+        truststore_version: Option<&str>,
+        ownership_certificate_arn: Option<&str>,
+    ) -> Result<DomainClientAuth, Error> {
+        apigateway::mutual_tls::enable_mutual_tls(
+            &self.client,
+            &self.quota,
+            name,
+            truststore_uri,
+            truststore_version,
+            ownership_certificate_arn,
+        )
+        .await
+    }
+
+    /// UpdateDomainName: point mutual TLS at another version of the truststore object.
+    pub async fn set_domain_truststore_version(
+        &self,
+        name: &str,
+        truststore_version: &str,
+    ) -> Result<DomainClientAuth, Error> {
+        apigateway::mutual_tls::set_truststore_version(
+            &self.client,
+            &self.quota,
+            name,
+            truststore_version,
+        )
+        .await
+    }
+
+    /// UpdateDomainName: replace the ownership-verification certificate.
+    pub async fn set_domain_ownership_certificate(
+        &self,
+        name: &str,
+        certificate_arn: &str,
+    ) -> Result<DomainClientAuth, Error> {
+        apigateway::mutual_tls::set_ownership_certificate(
+            &self.client,
+            &self.quota,
+            name,
+            certificate_arn,
+        )
+        .await
+    }
+
+    /// UpdateDomainName: stop requiring client certificates (an empty truststoreUri).
+    pub async fn disable_domain_mutual_tls(&self, name: &str) -> Result<DomainClientAuth, Error> {
+        apigateway::mutual_tls::disable_mutual_tls(&self.client, &self.quota, name).await
+    }
+
+    /// GetRestApi's `disableExecuteApiEndpoint`; `None` on NotFound.
+    pub async fn execute_api_endpoint_disabled(
+        &self,
+        rest_api_id: &str,
+    ) -> Result<Option<bool>, Error> {
+        apigateway::default_endpoint::execute_api_endpoint_disabled(&self.client, rest_api_id).await
+    }
+
+    /// UpdateRestApi `disableExecuteApiEndpoint`; returns the value now held. Served only
+    /// after the next deployment.
+    pub async fn set_execute_api_endpoint_disabled(
+        &self,
+        rest_api_id: &str,
+        disabled: bool,
+    ) -> Result<bool, Error> {
+        apigateway::default_endpoint::set_execute_api_endpoint_disabled(
+            &self.client,
+            rest_api_id,
+            disabled,
+        )
+        .await
+    }
+}
+
+/// S3, for the origin lock's truststore bucket and object.
+#[derive(Clone)]
+pub struct S3 {
+    client: aws_sdk_s3::Client,
+    region: String,
+}
+
+impl S3 {
+    fn new(sdk: &aws_types::SdkConfig, region: &str) -> Self {
+        // With an endpoint override (an S3-compatible or local endpoint) buckets are addressed
+        // by path: virtual-hosted names (`bucket.host`) need wildcard DNS that such endpoints
+        // rarely have. AWS's own endpoints keep virtual-hosted addressing.
+        let config = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        S3 {
+            client: aws_sdk_s3::Client::from_conf(config),
+            region: region.to_owned(),
+        }
+    }
+
+    /// CreateBucket in the clients' region (no LocationConstraint in us-east-1). Not retried
+    /// by the SDK: on an unknown outcome look with [`S3::bucket_exists`] first. Tag it right
+    /// after with [`S3::put_bucket_tags`] to mark it as flarelink's.
+    pub async fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
+        s3::create_bucket(&self.client, &self.region, bucket).await
+    }
+
+    /// HeadBucket: `false` when there is no such bucket.
+    pub async fn bucket_exists(&self, bucket: &str) -> Result<bool, Error> {
+        s3::bucket_exists(&self.client, bucket).await
+    }
+
+    /// PutBucketTagging (replaces the whole tag set).
+    pub async fn put_bucket_tags(
+        &self,
+        bucket: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        s3::put_bucket_tags(&self.client, bucket, tags).await
+    }
+
+    /// GetBucketTagging; empty when the bucket has no tags.
+    pub async fn bucket_tags(&self, bucket: &str) -> Result<BTreeMap<String, String>, Error> {
+        s3::bucket_tags(&self.client, bucket).await
+    }
+
+    /// PutBucketVersioning `Enabled`.
+    pub async fn enable_versioning(&self, bucket: &str) -> Result<(), Error> {
+        s3::enable_versioning(&self.client, bucket).await
+    }
+
+    /// GetBucketVersioning.
+    pub async fn versioning(&self, bucket: &str) -> Result<Versioning, Error> {
+        s3::versioning(&self.client, bucket).await
+    }
+
+    /// PutObject; the new version's id (`None` without versioning). Not retried by the SDK.
+    pub async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<Option<String>, Error> {
+        s3::put_object(&self.client, bucket, key, body, content_type).await
+    }
+
+    /// HeadObject (a version, or the current one); `None` when there is none.
+    pub async fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<ObjectHead>, Error> {
+        s3::head_object(&self.client, bucket, key, version_id).await
+    }
+
+    /// GetObject (a version, or the current one): its bytes; `None` when there is none.
+    pub async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        s3::get_object(&self.client, bucket, key, version_id).await
+    }
+
+    /// ListObjectVersions, all pages, versions and delete markers under `prefix`.
+    pub async fn list_object_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<ObjectVersionEntry>, Error> {
+        s3::list_object_versions(&self.client, bucket, prefix).await
+    }
+
+    /// DeleteObject of one version for good; `Ok(false)` when already gone.
+    pub async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<bool, Error> {
+        s3::delete_object_version(&self.client, bucket, key, version_id).await
+    }
+
+    /// DeleteBucket (must be empty); `Ok(false)` when already gone.
+    pub async fn delete_bucket(&self, bucket: &str) -> Result<bool, Error> {
+        s3::delete_bucket(&self.client, bucket).await
     }
 }

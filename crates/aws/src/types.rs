@@ -130,6 +130,30 @@ pub struct DomainName {
     pub tags: BTreeMap<String, String>,
 }
 
+/// A custom domain's client authentication (GetDomainName's `mutualTlsAuthentication` and
+/// `ownershipVerificationCertificateArn`). Its own type rather than fields of [`DomainName`],
+/// which callers build as literals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainClientAuth {
+    pub name: String,
+    /// `None`: the domain asks for no client certificate.
+    pub mutual_tls: Option<MutualTls>,
+    /// The ACM-issued certificate that proves the domain is ours when its serving certificate
+    /// is imported (API Gateway requires one for mutual TLS then).
+    pub ownership_verification_certificate_arn: Option<String>,
+}
+
+/// A domain's mutual TLS: the S3 truststore API Gateway verifies client certificates against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MutualTls {
+    /// `s3://bucket/key`.
+    pub truststore_uri: String,
+    pub truststore_version: Option<String>,
+    /// What API Gateway found wrong with certificates in the truststore (mutual TLS is on all
+    /// the same; some clients may be refused).
+    pub truststore_warnings: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BasePathMapping {
     /// "(none)" for the empty base path, as API Gateway reports it.

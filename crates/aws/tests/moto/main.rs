@@ -14,6 +14,7 @@ mod common;
 mod config;
 mod domains;
 mod mappings;
+mod origin_lock;
 mod provision;
 mod quota;
 mod stub;
@@ -55,6 +56,22 @@ fn main() -> std::process::ExitCode {
             mappings::unknown_domain_lists_empty,
         ),
         common::trial("apis::list_get_stage", apis::list_get_stage),
+        common::trial(
+            "origin_lock::s3_truststore_bucket_lifecycle",
+            origin_lock::s3_truststore_bucket_lifecycle,
+        ),
+        common::trial(
+            "origin_lock::s3_bucket_outside_us_east_1_gets_a_location_constraint",
+            origin_lock::s3_bucket_outside_us_east_1_gets_a_location_constraint,
+        ),
+        common::trial(
+            "origin_lock::domain_mutual_tls_enable_rotate_disable",
+            origin_lock::domain_mutual_tls_enable_rotate_disable,
+        ),
+        common::trial(
+            "origin_lock::rest_api_default_endpoint_switch",
+            origin_lock::rest_api_default_endpoint_switch,
+        ),
         common::trial(
             "cognito::pool_create_read_back_and_find",
             cognito::pool_create_read_back_and_find,
