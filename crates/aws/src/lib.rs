@@ -58,9 +58,10 @@ pub struct AwsSettings {
 
 /// Told when a call waits out a quota, so the caller can say so in its progress line.
 ///
-/// `wait` is the whole sleep (AWS's `Retry-After`, or 30 s without one, plus under a second of
-/// jitter); `attempt` counts the waits of this call from 1; `reason` names the quota and the
-/// `Retry-After` AWS sent.
+/// `wait` is the whole sleep (AWS's `Retry-After`; without one the quota's documented window
+/// plus under a second of jitter); `attempt` counts the waits of this call from 1, and is 0 for
+/// a first send held back until the quota's learned window allows it; `reason` names the quota
+/// and the `Retry-After` AWS sent (or the window learned).
 #[derive(Debug, Clone)]
 pub struct WaitNotice {
     pub operation: &'static str,
@@ -96,6 +97,7 @@ impl AwsClients {
                 quota: QuotaPolicy {
                     max_waits: settings.max_quota_waits,
                     observer: None,
+                    pace: Default::default(),
                 },
             },
             cognito: cognito::Cognito::new(&loaded.sdk),

@@ -9,11 +9,20 @@
 //! `x-amz-retry-after`). So for these calls a retry classifier forbids the SDK from retrying
 //! `TooManyRequestsException` (other transient failures keep the SDK's standard retry), and
 //! [`with_quota_waits`] waits as long as AWS asks, tells the observer, and tries again.
+//!
+//! Pacing: the first throttle of a quota teaches its window ([`Pacer`]), and from then on the
+//! calls of that quota are sent one window after the last accepted one instead of each being
+//! sent, refused and retried. A quota's window is the same for every call of the account, so
+//! the pacer is shared by every clone of the client. Waiting for a known window (AWS's
+//! `Retry-After`, or the learned window) adds no jitter — it would only delay the next call
+//! past the moment AWS named; jitter is added only when AWS named none and the documented
+//! window is assumed.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
@@ -25,6 +34,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 use rand::Rng;
+use tokio::time::Instant;
 
 use crate::{errors, Error, WaitNotice, WaitObserver};
 
@@ -34,12 +44,81 @@ pub(crate) const DEFAULT_QUOTA_WAIT: Duration = Duration::from_secs(30);
 /// Never wait longer than this for one `Retry-After`, whatever the header says.
 const MAX_QUOTA_WAIT: Duration = Duration::from_secs(300);
 const THROTTLE_CODE: &str = "TooManyRequestsException";
+/// A paced call tells the observer only of waits at least this long.
+const NOTICE_FROM: Duration = Duration::from_millis(200);
 
-/// How a quota-limited call waits: how often, and whom it tells.
+/// How a quota-limited call waits: how often, whom it tells, and the pace its quota has taught.
 #[derive(Clone, Default)]
 pub(crate) struct QuotaPolicy {
     pub(crate) max_waits: u32,
     pub(crate) observer: Option<WaitObserver>,
+    /// Shared by every clone of the client: the account's quotas are.
+    pub(crate) pace: Arc<Pacer>,
+}
+
+/// What one quota has taught: its window (from its first throttle) and when the last call it
+/// accepted was sent.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pace {
+    window: Option<Duration>,
+    last_accepted: Option<Instant>,
+}
+
+/// The learned pace of each quota (keyed by the quota's name: the three domain-name calls share
+/// one). Hand-written: a rate limiter crate paces at a rate known in advance, where this one is
+/// learned from AWS's answers.
+#[derive(Debug, Default)]
+pub(crate) struct Pacer {
+    quotas: Mutex<std::collections::HashMap<&'static str, Pace>>,
+}
+
+/// A margin past a learned window: the window is measured from this machine's send times, AWS
+/// counts from its own arrival times, and one call sent a hair early costs a whole refusal.
+fn margin(window: Duration) -> Duration {
+    (window / 50).max(Duration::from_millis(20))
+}
+
+impl Pacer {
+    fn get(&self, quota: &'static str) -> Pace {
+        self.quotas
+            .lock()
+            .expect("pacer")
+            .get(quota)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn update(&self, quota: &'static str, f: impl FnOnce(&mut Pace)) {
+        f(self.quotas.lock().expect("pacer").entry(quota).or_default());
+    }
+
+    /// How long a call of `quota` must wait at `now` to be sent one learned window (and a
+    /// margin) after the last accepted one; `None`: send now.
+    fn wait_before(&self, quota: &'static str, now: Instant) -> Option<(Duration, Duration)> {
+        let pace = self.get(quota);
+        let (window, last) = (pace.window?, pace.last_accepted?);
+        let due = last + window + margin(window);
+        (due > now).then(|| (due - now, window))
+    }
+
+    fn accepted(&self, quota: &'static str, sent: Instant) {
+        self.update(quota, |p| p.last_accepted = Some(sent));
+    }
+
+    /// Learns from a throttle of a call sent at `sent`, AWS asking for `retry_after`. The first
+    /// throttle teaches the window AWS names (a call refused right after an accepted one waits
+    /// about a whole window). A throttle of a call paced at a learned window proves the window
+    /// longer: it is then at least the time since the last accepted call plus what AWS asks.
+    fn throttled(&self, quota: &'static str, sent: Instant, retry_after: Option<Duration>) {
+        let Some(asked) = retry_after else { return };
+        self.update(quota, |p| {
+            let seen = match p.last_accepted {
+                Some(last) if p.window.is_some() => sent.saturating_duration_since(last) + asked,
+                _ => asked,
+            };
+            p.window = Some(p.window.map_or(seen, |w| w.max(seen)));
+        });
+    }
 }
 
 impl fmt::Debug for QuotaPolicy {
@@ -132,19 +211,48 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, CallError>>,
 {
+    let (quota, window) = quota_of(operation);
     let mut waits = 0u32;
     loop {
+        // Paced only before the first attempt: a retry goes when AWS said it may.
+        let pace = (waits == 0)
+            .then(|| policy.pace.wait_before(quota, Instant::now()))
+            .flatten();
+        if let Some((wait, learned)) = pace {
+            let reason = format!(
+                "{quota} (learned from its first {THROTTLE_CODE}: a {} s window); waiting {} s \
+                 for the next slot",
+                format_secs(learned),
+                format_secs(wait)
+            );
+            tracing::info!(operation, wait_ms = wait.as_millis() as u64, "{reason}");
+            // A wait of a margin's length is not worth a line.
+            if let Some(observer) = policy.observer.as_ref().filter(|_| wait >= NOTICE_FROM) {
+                observer(WaitNotice {
+                    operation,
+                    wait,
+                    attempt: 0,
+                    reason,
+                });
+            }
+            tokio::time::sleep(wait).await;
+        }
+        let sent = Instant::now();
         match call().await {
-            Ok(value) => return Ok(value),
+            Ok(value) => {
+                policy.pace.accepted(quota, sent);
+                return Ok(value);
+            }
             Err(CallError::Failed(error)) => return Err(error),
             Err(CallError::Throttled { error, retry_after }) => {
+                policy.pace.throttled(quota, sent, retry_after);
                 if waits >= policy.max_waits {
                     return Err(error);
                 }
                 waits += 1;
-                let (quota, window) = quota_of(operation);
-                let asked = retry_after.unwrap_or(window);
-                let wait = asked + jitter();
+                // AWS named the moment: wait exactly that. Without it, the documented window
+                // is a guess, and jitter keeps guessers apart.
+                let wait = retry_after.unwrap_or_else(|| window + jitter());
                 let asked_text = match retry_after {
                     Some(d) => format!("Retry-After: {} s", format_secs(d)),
                     None => format!("no Retry-After, assuming {} s", window.as_secs()),
@@ -292,6 +400,7 @@ mod tests {
         let policy = QuotaPolicy {
             max_waits: 3,
             observer: Some(Arc::new(move |n: WaitNotice| seen.lock().unwrap().push(n))),
+            ..Default::default()
         };
         let mut calls = 0;
         let start = tokio::time::Instant::now();
@@ -311,8 +420,10 @@ mod tests {
         let notices = notices.lock().unwrap();
         assert_eq!(notices.len(), 2);
         assert_eq!(notices[0].attempt, 1);
-        assert!(
-            notices[0].wait >= Duration::from_secs(7) && notices[0].wait < Duration::from_secs(8)
+        assert_eq!(
+            notices[0].wait,
+            Duration::from_secs(7),
+            "AWS named the moment: no jitter"
         );
         assert!(
             notices[0].reason.contains("Retry-After: 7 s"),
@@ -338,6 +449,7 @@ mod tests {
         let policy = QuotaPolicy {
             max_waits: 1,
             observer: None,
+            ..Default::default()
         };
         let mut calls = 0;
         let err = with_quota_waits("DeleteDomainName", &policy, || {
@@ -374,6 +486,7 @@ mod tests {
             let policy = QuotaPolicy {
                 max_waits: 1,
                 observer: Some(Arc::new(move |n: WaitNotice| seen.lock().unwrap().push(n))),
+                ..Default::default()
             };
             let mut calls = 0;
             let out = with_quota_waits(operation, &policy, || {
@@ -409,6 +522,7 @@ mod tests {
         let policy = QuotaPolicy {
             max_waits: 5,
             observer: None,
+            ..Default::default()
         };
         let mut calls = 0;
         let err = with_quota_waits("CreateDomainName", &policy, || {
@@ -426,5 +540,164 @@ mod tests {
         .unwrap_err();
         assert_eq!(calls, 1);
         assert_eq!(err.kind, ErrorKind::BadRequest);
+    }
+
+    /// A stand-in for API Gateway's domain quota on the paused clock: one accepted call per
+    /// `window`; a refused one is told the rest of the window, rounded up to whole seconds.
+    struct FakeQuota {
+        window: Duration,
+        last: Mutex<Option<tokio::time::Instant>>,
+        sent: Mutex<Vec<(Duration, bool)>>,
+        start: tokio::time::Instant,
+    }
+
+    impl FakeQuota {
+        fn new(window: Duration) -> Self {
+            FakeQuota {
+                window,
+                last: Mutex::new(None),
+                sent: Mutex::new(Vec::new()),
+                start: tokio::time::Instant::now(),
+            }
+        }
+
+        fn call(&self) -> Result<(), CallError> {
+            let now = tokio::time::Instant::now();
+            let mut last = self.last.lock().unwrap();
+            let refused = last.filter(|l| now - *l < self.window).map(|l| {
+                let rest = self.window - (now - l);
+                Duration::from_secs(rest.as_secs_f64().ceil().max(1.0) as u64)
+            });
+            self.sent
+                .lock()
+                .unwrap()
+                .push((now - self.start, refused.is_none()));
+            match refused {
+                Some(retry_after) => Err(throttled(Some(retry_after))),
+                None => {
+                    *last = Some(now);
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_the_first_throttle_domain_calls_are_paced_at_the_learned_window() {
+        let quota = FakeQuota::new(Duration::from_secs(2));
+        let notices = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&notices);
+        let policy = QuotaPolicy {
+            max_waits: 3,
+            observer: Some(Arc::new(move |n: WaitNotice| seen.lock().unwrap().push(n))),
+            ..Default::default()
+        };
+        // Five hostnames' domain calls, one after another (the core's gate orders them).
+        let q = &quota;
+        for operation in [
+            "CreateDomainName",
+            "CreateDomainName",
+            "UpdateDomainName",
+            "CreateDomainName",
+            "DeleteDomainName",
+        ] {
+            with_quota_waits(operation, &policy, move || async move { q.call() })
+                .await
+                .unwrap();
+        }
+        let sent = quota.sent.lock().unwrap().clone();
+        // Only the second call meets the quota; the later ones are sent when it allows them.
+        let refused: Vec<usize> = (0..sent.len()).filter(|i| !sent[*i].1).collect();
+        assert_eq!(refused, [1], "{sent:?}");
+        assert_eq!(sent.len(), 6, "{sent:?}");
+        // Accepted at 0, 2 (Retry-After exactly, no jitter), then one window and a margin apart.
+        let accepted: Vec<Duration> = sent.iter().filter(|s| s.1).map(|s| s.0).collect();
+        let step = Duration::from_secs(2) + margin(Duration::from_secs(2));
+        assert_eq!(accepted[0], Duration::ZERO);
+        assert_eq!(accepted[1], Duration::from_secs(2));
+        for pair in accepted.windows(2).skip(1) {
+            assert_eq!(pair[1] - pair[0], step, "{accepted:?}");
+        }
+        let notices = notices.lock().unwrap();
+        assert_eq!(notices[0].attempt, 1);
+        assert_eq!(notices[0].wait, Duration::from_secs(2));
+        let paced: Vec<&WaitNotice> = notices.iter().filter(|n| n.attempt == 0).collect();
+        assert_eq!(paced.len(), 3, "{notices:?}");
+        assert!(paced.iter().all(|n| n.wait == step), "{notices:?}");
+        assert!(
+            paced[0].reason.contains("a 2 s window"),
+            "{}",
+            paced[0].reason
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_learned_too_short_is_lengthened_by_the_next_throttle() {
+        // The first refusal comes late in the window and names 1 s; the window is 3 s.
+        let quota = FakeQuota::new(Duration::from_secs(3));
+        let policy = QuotaPolicy {
+            max_waits: 3,
+            ..Default::default()
+        };
+        let q = &quota;
+        let call = move || async move { q.call() };
+        with_quota_waits("CreateDomainName", &policy, call)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        with_quota_waits("CreateDomainName", &policy, call)
+            .await
+            .unwrap(); // refused once: 1 s
+        with_quota_waits("CreateDomainName", &policy, call)
+            .await
+            .unwrap(); // paced at 1 s: refused
+        let before = quota.sent.lock().unwrap().len();
+        with_quota_waits("CreateDomainName", &policy, call)
+            .await
+            .unwrap();
+        let sent = quota.sent.lock().unwrap().clone();
+        assert_eq!(
+            sent.len(),
+            before + 1,
+            "paced at the lengthened window: {sent:?}"
+        );
+        assert!(sent.last().unwrap().1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn quotas_are_paced_apart_and_unthrottled_calls_are_never_delayed() {
+        let policy = QuotaPolicy {
+            max_waits: 1,
+            ..Default::default()
+        };
+        let start = tokio::time::Instant::now();
+        for _ in 0..3 {
+            with_quota_waits("CreateDeployment", &policy, || async {
+                Ok::<_, CallError>(())
+            })
+            .await
+            .unwrap();
+        }
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "nothing learned, nothing paced"
+        );
+        let domains = FakeQuota::new(Duration::from_secs(2));
+        let d = &domains;
+        with_quota_waits("CreateDomainName", &policy, move || async move { d.call() })
+            .await
+            .unwrap();
+        with_quota_waits("CreateDomainName", &policy, move || async move { d.call() })
+            .await
+            .unwrap();
+        // The domain quota's window says nothing about deployments.
+        let before = tokio::time::Instant::now();
+        with_quota_waits("CreateDeployment", &policy, || async {
+            Ok::<_, CallError>(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(before.elapsed(), Duration::ZERO);
     }
 }

@@ -229,7 +229,7 @@ pub async fn clouds(
     let unchecked: Vec<String> = cf.unchecked.into_iter().chain(aws.unchecked).collect();
     match (cf.client, aws.client) {
         (Some(cloudflare), aws) if unchecked.is_empty() && (aws.is_some() || !needs_aws) => {
-            Ok(Built::Ready(Box::new(Clouds { cloudflare, aws })))
+            Ok(Built::Ready(Box::new(Clouds::new(cloudflare, aws))))
         }
         _ => Ok(Built::Unchecked(unchecked)),
     }

@@ -94,13 +94,19 @@ impl Ui {
 
     /// Told by the AWS client when a call waits out an API Gateway quota.
     pub fn quota_wait(&self, notice: &flarelink_aws::WaitNotice) {
-        self.notice(format!(
-            "waiting {}s before retrying {} (attempt {}): {}",
-            notice.wait.as_secs().max(1),
-            notice.operation,
-            notice.attempt,
-            notice.reason
-        ));
+        let secs = notice.wait.as_secs().max(1);
+        // Attempt 0: a first send paced at the quota's learned window, not a retry.
+        self.notice(if notice.attempt == 0 {
+            format!(
+                "waiting {secs}s before sending {}: {}",
+                notice.operation, notice.reason
+            )
+        } else {
+            format!(
+                "waiting {secs}s before retrying {} (attempt {}): {}",
+                notice.operation, notice.attempt, notice.reason
+            )
+        });
     }
 }
 

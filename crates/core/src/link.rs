@@ -22,7 +22,6 @@ use crate::config::{CertificateSource, Config, Domain};
 use crate::error::{Context, Error};
 use crate::quota::DomainQuota;
 use crate::report::{DomainSummary, Progress, RunReport, StepId, StepReport};
-use crate::resolve;
 use crate::rotate::{self, Rotation};
 use crate::run::{Clouds, RunOptions, Selection};
 use crate::settle::Settle;
@@ -195,7 +194,7 @@ async fn discover(
         if !needs_zone {
             return Ok((None, Vec::new(), None, vec![Vec::new(); hostnames.len()]));
         }
-        let zone = resolve::zone(&clouds.cloudflare, &config.zone, &hostnames).await?;
+        let zone = clouds.zone(config).await?;
         let origin = async {
             if certificate_steps {
                 origin_cert::discover(&clouds.cloudflare, &zone.id)

@@ -1,9 +1,14 @@
 //! API Gateway allows one CreateDomainName/UpdateDomainName/DeleteDomainName per 30 s per
 //! account. Hostnames settle in parallel, so without a gate they would all hit the quota at once,
 //! all wait out the same `Retry-After`, and race again. One gate per run lets one domain-name call
-//! through at a time (in arrival order: tokio's mutex is fair); the AWS client waits out the
-//! quota's `Retry-After` for the call that holds it, and the others queue only at this call — the
-//! rest of their chains run on. A queued hostname says so in its progress line.
+//! through at a time (in arrival order: tokio's mutex is fair), and the others queue only at this
+//! call — the rest of their chains run on. A queued hostname says so in its progress line.
+//!
+//! The gate orders; the AWS client times (`flarelink_aws`'s quota retry): the first call that
+//! meets the quota waits out the `Retry-After` AWS names, exactly, and teaches the client the
+//! window; every later domain-name call is sent one window after the last accepted one instead
+//! of being sent, refused and retried. So with the gate, hostnames after the second pay no
+//! refused round trip and no jitter, only the quota's own window.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,9 +2,12 @@
 //! which of the six link steps it runs. (Its own module so that `link`, `unlink` and `provision`
 //! depend on it and not on each other.)
 
-use flarelink_aws::AwsClients;
-use flarelink_cloudflare::CloudflareClient;
+use std::sync::{Arc, Mutex};
 
+use flarelink_aws::AwsClients;
+use flarelink_cloudflare::{CloudflareClient, Zone};
+
+use crate::config::{Config, ZoneRef};
 use crate::error::Error;
 use crate::report::StepId;
 
@@ -14,9 +17,40 @@ use crate::report::StepId;
 pub struct Clouds {
     pub cloudflare: CloudflareClient,
     pub aws: Option<AwsClients>,
+    /// The zone as first resolved, with what it was resolved for: a writing run's read-only look
+    /// resolves it, and the lock and the run under it use it without a second lookup (a zone's
+    /// id and name do not change between the two).
+    zone: Arc<Mutex<Option<(ZoneKey, Zone)>>>,
 }
 
+/// What a zone lookup depends on: the zone as configured and the hostnames checked against it.
+type ZoneKey = (ZoneRef, Vec<String>);
+
 impl Clouds {
+    pub fn new(cloudflare: CloudflareClient, aws: Option<AwsClients>) -> Self {
+        Clouds {
+            cloudflare,
+            aws,
+            zone: Arc::default(),
+        }
+    }
+
+    /// The configured zone (`resolve::zone`), looked up once per configuration.
+    pub async fn zone(&self, config: &Config) -> Result<Zone, Error> {
+        let key: ZoneKey = (
+            config.zone.clone(),
+            config.domains.iter().map(|d| d.hostname.clone()).collect(),
+        );
+        if let Some((k, z)) = self.zone.lock().expect("zone").as_ref() {
+            if *k == key {
+                return Ok(z.clone());
+            }
+        }
+        let zone = crate::resolve::zone(&self.cloudflare, &key.0, &key.1).await?;
+        *self.zone.lock().expect("zone") = Some((key, zone.clone()));
+        Ok(zone)
+    }
+
     /// The AWS clients; an error (not a panic) if a step needs them and they were not built.
     pub fn aws(&self) -> Result<&AwsClients, Error> {
         self.aws.as_ref().ok_or_else(|| {

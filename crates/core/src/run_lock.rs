@@ -7,29 +7,80 @@
 //! issued but not yet imported — no single write is wrong, the interleaving is. A lease needs
 //! nothing beyond Cloudflare, and it expires if its holder dies.
 //!
-//! Who holds it: every run that finds no live marker creates its own, then reads the markers
-//! back. Creating a record is atomic and Cloudflare stamps it (`created_on`), so every run sees
-//! the same order: the oldest live marker (ties by record id) holds the lock. A run whose
-//! marker is not the oldest deletes its own and waits, polling, until the holder's marker is
-//! gone or expired. The holder renews its marker (a PUT, idempotent) every third of the lease;
-//! a SIGKILLed holder stops renewing and the next run takes over once the lease has run out.
-//! Expiry is read against this machine's clock: the machines sharing a zone must agree on the
-//! time to well within the lease.
+//! Who holds it: every run that wants it creates its own marker, then reads the markers back.
+//! Creating a record is atomic and Cloudflare stamps it (`created_on`), so every run sees the
+//! same order: the oldest live marker (ties by record id) holds the lock. A run whose marker is
+//! not the oldest deletes its own and waits, polling, until the holder's marker is gone or
+//! expired, then creates a new one. The holder renews its marker (a PUT, idempotent) every
+//! third of the lease; a SIGKILLed holder stops renewing and the next run takes over once the
+//! lease has run out. Expiry is read against this machine's clock: the machines sharing a zone
+//! must agree on the time to well within the lease.
 //!
 //! The marker's create goes through [`create_once`]: after a lost answer the run looks for its
 //! own holder id and adopts the marker, so no stale marker of its own blocks it; a stale one of
 //! a run that then died expires with its lease.
+//!
+//! # What the lock costs a writing run, and why not less
+//!
+//! A run with changes first makes a read-only look (the CLI's dry-run of the same command); when
+//! the look plans no write, the look is the run and no lock is taken. A run with changes then
+//! waits, in sequence, for: the marker's create, its read-back, the command's discovery again
+//! (under the lock), and at the end one delete. Each idea for cutting that, checked against the
+//! code:
+//!
+//! * (a) *Reuse the zone the look resolved* — done: `Clouds::zone` keeps the zone the look
+//!   resolved, and both the lock and the discovery under it take it from there (the zone is
+//!   looked up here only when the look did not need it: a step command without a zone step, or
+//!   a look that failed). On a first run this also makes the re-discovery one read deep on
+//!   Cloudflare's side instead of two.
+//! * (b) *Create without a pre-read* — done. The pre-read only spared a doomed create: the
+//!   verdict is the read-back's either way. Two runs that create together both read back
+//!   after their own create, so the older marker is in every read-back that can see the younger
+//!   one, and its holder's read-back (made after its own create) sees no older live one. A run
+//!   that loses withdraws its marker before waiting, as before; while it exists that marker is
+//!   younger than the holder's and changes no one's verdict.
+//! * (c) *Release by the id this run knows* — done: the create's answer (or the adoption after
+//!   a lost answer) names the marker, and every read-back or renewal read refreshes the ids of
+//!   this run's markers (a second one after an unknown-outcome create is seen there too); the
+//!   release deletes exactly those, side by side, with no list. A marker already gone (404)
+//!   counts as released.
+//! * (d) *Apply the look's plan when uncontended* — NOT done; the discovery is re-run under the
+//!   lock every time. An uncontended read-back does not prove the look saw settled state: a
+//!   run B can create its marker after the look began, write, and delete its marker before this
+//!   run's read-back, and the read-back then shows no trace of it. Several destructive decisions
+//!   are taken from discovery's data and not re-read when they act — the orphan revocation of
+//!   origin certificates (`steps::origin_cert::orphans`, revoked in `origin_cert::apply` from the
+//!   plan), the retirement of superseded ACM certificates and their origin certificates
+//!   (`acm_import::retire_superseded`, from the plan's inventory and served set), the custom
+//!   domain's certificate switch (decided from the domain as read), the CNAME's update, and
+//!   `unlink-domain`'s deletes. The first is exactly the interleaving the lock exists for: a look
+//!   that ran while B had issued but not yet imported its origin certificate counts that
+//!   certificate an orphan, and applying that look after B finished would revoke the
+//!   certificate B's domain then serves. Making each of those re-read at the point it acts would
+//!   re-read almost all of discovery (the ACM inventory is the deepest part of it) and belongs to
+//!   the step modules; until they do, the re-discovery stays.
+//! * (e) *Start the create while the look still reads* — not done: the look proves a write only
+//!   once it has decided, which is after its last read, and a create started on a guess would
+//!   make a refused run (a conflict found by the look) write a marker, where today a refused run
+//!   writes nothing.
+//!
+//! Expired markers of dead runs that the read-back shows are deleted beside the work, off its
+//! critical path.
 
+use std::collections::BTreeSet;
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
 use flarelink_cloudflare::{CloudflareClient, DnsRecord, NewDnsRecord};
+use futures::future::join_all;
 use rand::Rng;
 
 use crate::config::Config;
 use crate::error::Error;
 use crate::report::Progress;
+use crate::run::Clouds;
 use crate::write_once::{create_once, WriteError};
 
 const PREFIX: &str = "flarelink-lock";
@@ -137,21 +188,30 @@ fn cloud_error(doing: &str, e: flarelink_cloudflare::Error) -> Error {
     }
 }
 
-/// A held lock: the zone, this run's id, and the lease.
-pub struct Lease {
+/// A held (or wanted) lock: the zone, this run's id, the lease, and the ids of this run's
+/// markers as last seen (what the release deletes).
+struct Lease {
     zone_id: String,
     name: String,
     holder: String,
     lease: Duration,
+    mine: Mutex<BTreeSet<String>>,
 }
 
 impl Lease {
+    /// Reads the markers and refreshes which of them are this run's.
     async fn markers(
         &self,
         cf: &CloudflareClient,
     ) -> Result<Vec<Marker>, flarelink_cloudflare::Error> {
         let records = cf.list_dns_records(&self.zone_id, &self.name).await?;
-        Ok(records.iter().filter_map(parse).collect())
+        let markers: Vec<Marker> = records.iter().filter_map(parse).collect();
+        let seen = markers
+            .iter()
+            .filter(|m| m.holder == self.holder)
+            .map(|m| m.record_id.clone());
+        self.mine.lock().expect("lock ids").extend(seen);
+        Ok(markers)
     }
 
     fn record(&self) -> NewDnsRecord {
@@ -165,28 +225,74 @@ impl Lease {
         }
     }
 
-    async fn clear(
-        &self,
-        cf: &CloudflareClient,
-        mine_too: bool,
-    ) -> Result<(), flarelink_cloudflare::Error> {
-        let markers = self.markers(cf).await?;
-        for m in to_clear(&markers, &self.holder, now_unix(), mine_too) {
-            cf.delete_dns_record(&self.zone_id, &m.record_id).await?;
-        }
+    /// Creates this run's marker (no read first: the read-back decides).
+    async fn create(&self, cf: &CloudflareClient, max_attempts: u32) -> Result<(), Error> {
+        let record = self.record();
+        let made = create_once(
+            max_attempts,
+            |e: &flarelink_cloudflare::Error| e.outcome(),
+            || cf.create_dns_record(&self.zone_id, &record),
+            || async {
+                let records = cf.list_dns_records(&self.zone_id, &self.name).await?;
+                Ok(records
+                    .into_iter()
+                    .find(|r| parse(r).is_some_and(|m| m.holder == self.holder)))
+            },
+        )
+        .await
+        .map_err(|e| cloud_error("creating the lock marker", e))?
+        .into_inner();
+        self.mine.lock().expect("lock ids").insert(made.id);
         Ok(())
     }
 
-    /// Waits until this run holds the lock (at most ten leases).
+    /// Deletes every marker of this run it knows of, side by side; one already gone counts.
+    async fn withdraw(&self, cf: &CloudflareClient) -> Result<(), flarelink_cloudflare::Error> {
+        let ids: Vec<String> = self
+            .mine
+            .lock()
+            .expect("lock ids")
+            .iter()
+            .cloned()
+            .collect();
+        let deleted = join_all(ids.iter().map(|id| async move {
+            match cf.delete_dns_record(&self.zone_id, id).await {
+                Ok(()) => Ok(id.clone()),
+                Err(e) if e.status() == Some(404) => Ok(id.clone()),
+                Err(e) => Err(e),
+            }
+        }))
+        .await;
+        let mut first_error = None;
+        let mut mine = self.mine.lock().expect("lock ids");
+        for outcome in deleted {
+            match outcome {
+                Ok(id) => {
+                    mine.remove(&id);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Waits until this run holds the lock (at most ten leases). Returns the expired markers of
+    /// dead runs the read-back showed, for the caller to tidy away beside its work.
     async fn acquire(
         &self,
         cf: &CloudflareClient,
         max_attempts: u32,
         progress: &dyn Progress,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<String>, Error> {
         let give_up = now_unix() + 10 * self.lease.as_secs() as i64;
         let poll = (self.lease / 5).clamp(Duration::from_millis(500), Duration::from_secs(5));
+        let mut create = true;
         loop {
+            if create {
+                self.create(cf, max_attempts).await?;
+            }
             let markers = self
                 .markers(cf)
                 .await
@@ -194,32 +300,16 @@ impl Lease {
             let now = now_unix();
             match standing(&markers, &self.holder, now) {
                 Standing::Mine => {
-                    // Expired markers of dead runs: tidy, best effort (they block no one).
-                    for m in to_clear(&markers, &self.holder, now, false) {
-                        let _ = cf.delete_dns_record(&self.zone_id, &m.record_id).await;
-                    }
-                    return Ok(());
+                    return Ok(to_clear(&markers, &self.holder, now, false)
+                        .into_iter()
+                        .map(|m| m.record_id.clone())
+                        .collect())
                 }
-                Standing::Free => {
-                    let record = self.record();
-                    create_once(
-                        max_attempts,
-                        |e: &flarelink_cloudflare::Error| e.outcome(),
-                        || cf.create_dns_record(&self.zone_id, &record),
-                        || async {
-                            let records = cf.list_dns_records(&self.zone_id, &self.name).await?;
-                            Ok(records
-                                .into_iter()
-                                .find(|r| parse(r).is_some_and(|m| m.holder == self.holder)))
-                        },
-                    )
-                    .await
-                    .map_err(|e| cloud_error("creating the lock marker", e))?;
-                    // Read back: another run may have created its marker first.
-                }
+                // No live marker at all (this run's is not there): make one.
+                Standing::Free => create = true,
                 Standing::Theirs { holder, expires } => {
                     if markers.iter().any(|m| m.holder == self.holder) {
-                        self.clear(cf, true)
+                        self.withdraw(cf)
                             .await
                             .map_err(|e| cloud_error("withdrawing this run's lock marker", e))?;
                     }
@@ -239,6 +329,7 @@ impl Lease {
                         (expires - now).max(0)
                     ));
                     tokio::time::sleep(poll).await;
+                    create = false;
                 }
             }
         }
@@ -278,20 +369,31 @@ impl Lease {
     }
 }
 
+/// Deletes expired markers of dead runs: best effort, they block no one.
+async fn tidy(cf: &CloudflareClient, zone_id: &str, expired: Vec<String>) {
+    join_all(
+        expired
+            .iter()
+            .map(|id| async move { cf.delete_dns_record(zone_id, id).await }),
+    )
+    .await;
+}
+
 /// Runs `work` holding the zone's lock: waits for it (shown in progress), renews it while
 /// `work` runs, and releases it afterwards whatever `work` returned. If the lock is lost
 /// meanwhile, `work` is stopped (as a crash would; every step is crash-safe) and the run fails.
+/// The zone is the one the read-only look resolved (`Clouds::zone` keeps it): no second lookup.
 pub async fn exclusive<T, F>(
     config: &Config,
-    cf: &CloudflareClient,
+    clouds: &Clouds,
     progress: &dyn Progress,
     work: F,
 ) -> Result<T, Error>
 where
     F: Future<Output = Result<T, Error>>,
 {
-    let hostnames: Vec<String> = config.domains.iter().map(|d| d.hostname.clone()).collect();
-    let zone = crate::resolve::zone(cf, &config.zone, &hostnames).await?;
+    let cf = &clouds.cloudflare;
+    let zone = clouds.zone(config).await?;
     let lease = Lease {
         zone_id: zone.id.clone(),
         name: lock_name(&zone.name),
@@ -301,15 +403,24 @@ where
             std::process::id()
         ),
         lease: config.lock_lease,
+        mine: Mutex::new(BTreeSet::new()),
     };
-    lease
-        .acquire(cf, config.retry.max_attempts, progress)
-        .await?;
-    let result = tokio::select! {
-        r = work => r,
-        lost = lease.keep(cf) => Err(lost),
+    let expired = match lease.acquire(cf, config.retry.max_attempts, progress).await {
+        Ok(expired) => expired,
+        Err(e) => {
+            // A marker this run made before failing would block others until it expires.
+            let _ = lease.withdraw(cf).await;
+            return Err(e);
+        }
     };
-    if let Err(e) = lease.clear(cf, true).await {
+    let held = async {
+        tokio::select! {
+            r = work => r,
+            lost = lease.keep(cf) => Err(lost),
+        }
+    };
+    let (result, ()) = tokio::join!(held, tidy(cf, &lease.zone_id, expired));
+    if let Err(e) = lease.withdraw(cf).await {
         // It expires by itself; the work's own outcome decides the exit code.
         tracing::warn!(%e, "releasing the run lock failed; it expires within the lease");
         progress.waiting(&format!(

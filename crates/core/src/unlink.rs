@@ -17,7 +17,6 @@ use crate::config::{Config, Domain};
 use crate::error::{Context, Error};
 use crate::quota::DomainQuota;
 use crate::report::{DomainSummary, Progress, RunReport, StepId, StepReport};
-use crate::resolve;
 use crate::run::{Clouds, RunOptions};
 use crate::settle::Settle;
 use crate::steps::acm_import::{self, AcmRemoval, ManagedCertificate, Served};
@@ -55,7 +54,7 @@ pub async fn run(
     // Cloudflare (the zone, then what needs it) beside AWS (the ACM inventory, the APIs, and
     // every hostname's custom domain and its mappings).
     let cloudflare = async {
-        let zone = resolve::zone(&clouds.cloudflare, &config.zone, &hostnames).await?;
+        let zone = clouds.zone(config).await?;
         let origin = async {
             origin_cert::discover(&clouds.cloudflare, &zone.id)
                 .await

@@ -96,7 +96,9 @@ pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u
         }
     };
     // A dry-run only reads and takes no lock. So does a run with nothing to do (a read-only
-    // look first); a run with changes takes the zone's lock and then reads again under it.
+    // look first); a run with changes takes the zone's lock (on the zone the look resolved,
+    // which `clouds` keeps) and then reads again under it (see `run_lock` for why the look's
+    // plan is not applied as it is).
     let result = if args.dry_run {
         work(options, ui.clone()).await
     } else {
@@ -119,14 +121,10 @@ pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u
                 | flarelink_core::Error::Precondition { .. }
                 | flarelink_core::Error::Config(_)),
             ) => Err(e),
+            // Changes to make, or a look that failed otherwise (a transient error: the run
+            // under the lock reads again).
             _ => {
-                run_lock::exclusive(
-                    &config,
-                    &clouds.cloudflare,
-                    ui.as_ref(),
-                    work(options, ui.clone()),
-                )
-                .await
+                run_lock::exclusive(&config, &clouds, ui.as_ref(), work(options, ui.clone())).await
             }
         }
     };

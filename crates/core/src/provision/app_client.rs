@@ -5,12 +5,12 @@
 use std::collections::BTreeSet;
 
 use flarelink_aws::cognito::{AppClient, AppClientSpec, Cognito};
-use futures::future::try_join_all;
 
 use crate::config::CognitoConfig;
 use crate::error::{Context, Error};
 use crate::report::{Action, StepId, StepReport};
 use crate::steps::Refusal;
+use crate::write_once::{create_once, WriteError};
 
 const STEP: StepId = StepId::AppClient;
 
@@ -28,16 +28,9 @@ pub async fn discover(
         .into_iter()
         .filter(|x| x.name == c.app_client)
         .collect();
-    Ok(try_join_all(
-        named
-            .iter()
-            .map(|x| cognito.describe_client(pool_id, &x.id)),
-    )
-    .await
-    .step(STEP, &c.app_client)?
-    .into_iter()
-    .flatten()
-    .collect())
+    super::describe_each(&named, |x| cognito.describe_client(pool_id, &x.id))
+        .await
+        .step(STEP, &c.app_client)
 }
 
 pub const SCOPES: [&str; 5] = [
@@ -206,15 +199,9 @@ pub async fn apply(
     let id = match d {
         ClientDecision::Exists(x) => x.id.clone(),
         ClientDecision::Create => {
-            let x = super::adopt::app_client(
-                cognito,
-                pool_id,
-                &client_spec,
-                &c.app_client,
-                max_attempts,
-            )
-            .await
-            .step(STEP, &c.app_client)?;
+            let x = create_or_adopt(cognito, pool_id, &client_spec, &c.app_client, max_attempts)
+                .await
+                .step(STEP, &c.app_client)?;
             r.summary = format!("created app client {} ({})", c.app_client, x.id);
             r.applied = true;
             x.id
@@ -229,6 +216,32 @@ pub async fn apply(
         }
     };
     Ok((r, id))
+}
+
+/// Act: create the client through [`create_once`]: after a lost answer, the client that was
+/// made (the only one of its name in the pool) is adopted, and the create is sent again only
+/// when it provably did not happen.
+async fn create_or_adopt(
+    cognito: &Cognito,
+    pool_id: &str,
+    spec: &AppClientSpec,
+    name: &str,
+    attempts: u32,
+) -> Result<AppClient, flarelink_aws::Error> {
+    create_once(
+        attempts,
+        WriteError::outcome,
+        || cognito.create_client(pool_id, spec),
+        || async {
+            let listed = cognito.list_clients(pool_id).await?;
+            match super::the_one_named(&listed, name, |c| c.name.as_str()) {
+                Some(c) => cognito.describe_client(pool_id, &c.id).await,
+                None => Ok(None),
+            }
+        },
+    )
+    .await
+    .map(|w| w.into_inner())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use flarelink_aws::{ApiGateway, Authorizer};
 use crate::error::{Context, Error};
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
+use crate::write_once::{create_once, WriteError};
 
 const STEP: StepId = StepId::Authorizer;
 
@@ -130,7 +131,7 @@ pub async fn apply(
         }
         _ => {
             settle.begin(STEP, None, "creating the Cognito authorizer");
-            super::adopt::authorizer(
+            create_or_adopt(
                 apigw,
                 api_id,
                 AUTHORIZER_NAME,
@@ -146,6 +147,30 @@ pub async fn apply(
     r.applied = true;
     r.summary = format!("{} ({})", r.summary, a.id);
     Ok((r, a.id))
+}
+
+/// Act: create the authorizer through [`create_once`]: after a lost answer, the authorizer that
+/// was made (the only one of its name) is adopted, and the create is sent again only when it
+/// provably did not happen.
+async fn create_or_adopt(
+    apigw: &ApiGateway,
+    api_id: &str,
+    name: &str,
+    provider_arns: &[String],
+    identity_source: &str,
+    attempts: u32,
+) -> Result<Authorizer, flarelink_aws::Error> {
+    create_once(
+        attempts,
+        WriteError::outcome,
+        || apigw.create_cognito_authorizer(api_id, name, provider_arns, identity_source),
+        || async {
+            let all = apigw.list_authorizers(api_id).await?;
+            Ok(super::the_one_named(&all, name, |a| a.name.as_str()).cloned())
+        },
+    )
+    .await
+    .map(|w| w.into_inner())
 }
 
 #[cfg(test)]

@@ -4,13 +4,14 @@
 //! deploying still sees that the stage serves an older API, and a run with nothing to change
 //! creates no deployment.
 
-use flarelink_aws::ApiGateway;
+use flarelink_aws::{ApiGateway, Deployment};
 use sha2::{Digest, Sha256};
 
 use crate::config::ApiConfig;
 use crate::error::{Context, Error};
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
+use crate::write_once::{create_once, WriteError};
 
 const STEP: StepId = StepId::Deployment;
 
@@ -128,7 +129,7 @@ pub async fn apply(
         return Ok(None);
     }
     settle.begin(STEP, None, &r.summary);
-    let d = super::adopt::deployment(
+    let d = create_or_adopt(
         apigw,
         api_id,
         &api.stage,
@@ -139,6 +140,37 @@ pub async fn apply(
     .step(STEP, &api.name)?;
     r.applied = true;
     Ok(Some(d.id))
+}
+
+/// Act: create the deployment through [`create_once`]; after a lost answer the deployment is
+/// found by what the stage now serves (its description carries the fingerprint).
+async fn create_or_adopt(
+    apigw: &ApiGateway,
+    api_id: &str,
+    stage: &str,
+    description: &str,
+    attempts: u32,
+) -> Result<Deployment, flarelink_aws::Error> {
+    create_once(
+        attempts,
+        WriteError::outcome,
+        || apigw.create_deployment(api_id, stage, description),
+        || async {
+            let Some(id) = apigw
+                .get_stage(api_id, stage)
+                .await?
+                .and_then(|s| s.deployment_id)
+            else {
+                return Ok(None);
+            };
+            Ok(apigw
+                .get_deployment(api_id, &id)
+                .await?
+                .filter(|d| d.description.as_deref() == Some(description)))
+        },
+    )
+    .await
+    .map(|w| w.into_inner())
 }
 
 #[cfg(test)]

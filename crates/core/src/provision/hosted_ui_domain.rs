@@ -8,6 +8,7 @@ use crate::config::CognitoConfig;
 use crate::error::{Context, Error};
 use crate::report::{Action, StepId, StepReport};
 use crate::steps::Refusal;
+use crate::write_once::{create_once, WriteError};
 
 const STEP: StepId = StepId::HostedUiDomain;
 
@@ -97,7 +98,7 @@ pub async fn apply(
     match d {
         DomainDecision::Exists => {}
         DomainDecision::Create => {
-            super::adopt::hosted_domain(cognito, &c.domain_prefix, pool_id, max_attempts)
+            create_or_adopt(cognito, &c.domain_prefix, pool_id, max_attempts)
                 .await
                 .step(STEP, &c.domain_prefix)?;
             r.applied = true;
@@ -107,13 +108,38 @@ pub async fn apply(
                 .delete_domain(old_prefix, pool_id)
                 .await
                 .step(STEP, old_prefix)?;
-            super::adopt::hosted_domain(cognito, &c.domain_prefix, pool_id, max_attempts)
+            create_or_adopt(cognito, &c.domain_prefix, pool_id, max_attempts)
                 .await
                 .step(STEP, &c.domain_prefix)?;
             r.applied = true;
         }
     }
     Ok(r)
+}
+
+/// Act: create the hosted-UI domain through [`create_once`]: after a lost answer, the prefix is
+/// adopted when it now belongs to this pool, and the create is sent again only when it provably
+/// did not happen.
+async fn create_or_adopt(
+    cognito: &Cognito,
+    prefix: &str,
+    pool_id: &str,
+    attempts: u32,
+) -> Result<(), flarelink_aws::Error> {
+    create_once(
+        attempts,
+        WriteError::outcome,
+        || cognito.create_domain(prefix, pool_id),
+        || async {
+            Ok(cognito
+                .describe_domain(prefix)
+                .await?
+                .filter(|d| d.user_pool_id == pool_id)
+                .map(|_| ()))
+        },
+    )
+    .await
+    .map(|w| w.into_inner())
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 //! routes (they need the authorizer's id) and — only when what the stage serves differs from
 //! the configuration — a deployment.
 
-pub mod adopt;
 pub mod app_client;
 pub mod authorizer;
 pub mod deployment;
@@ -35,6 +34,32 @@ use hosted_ui_domain::DomainDecision;
 use rest_api::RestApiDecision;
 use route::{RouteAction, Stale};
 use user_pool::PoolDecision;
+
+/// Decide: the one item named `name`; several (or none) is not an adoption.
+pub(crate) fn the_one_named<'a, T>(
+    items: &'a [T],
+    name: &str,
+    name_of: impl Fn(&T) -> &str,
+) -> Option<&'a T> {
+    let mut named = items.iter().filter(|i| name_of(i) == name);
+    match (named.next(), named.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+/// Discover: describes every listed namesake side by side; one deleted since the listing drops
+/// out (its describe finds nothing).
+pub(crate) async fn describe_each<'a, L, T, Fut>(
+    listed: &'a [L],
+    describe: impl Fn(&'a L) -> Fut,
+) -> Result<Vec<T>, flarelink_aws::Error>
+where
+    Fut: std::future::Future<Output = Result<Option<T>, flarelink_aws::Error>>,
+{
+    let described = futures::future::try_join_all(listed.iter().map(describe)).await?;
+    Ok(described.into_iter().flatten().collect())
+}
 
 fn refused(step: StepId, subject: &str, r: Refusal) -> Error {
     Error::Conflict {
@@ -398,9 +423,11 @@ impl Provisioning<'_> {
             settle,
             &api.id,
             subject,
-            &plan.resources,
-            &route_plan,
-            &plan.stale,
+            route::RoutesPlan {
+                routes: &route_plan,
+                resources: &plan.resources,
+                stale: &plan.stale,
+            },
             authorizer_id.as_deref(),
             &mut report.steps,
         )
@@ -479,4 +506,21 @@ pub fn static_plan(config: &Config, unchecked: Vec<String>) -> RunReport {
         report.steps.push(deployment::static_report(a));
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_single_namesake_is_adopted() {
+        let names = ["a", "b", "b"];
+        assert_eq!(the_one_named(&names, "a", |n| n), Some(&"a"));
+        assert_eq!(
+            the_one_named(&names, "b", |n| n),
+            None,
+            "two: not ours to pick"
+        );
+        assert_eq!(the_one_named(&names, "c", |n| n), None);
+    }
 }

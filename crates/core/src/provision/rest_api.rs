@@ -13,6 +13,7 @@ use crate::ownership::TAG_MANAGED;
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
 use crate::steps::Refusal;
+use crate::write_once::{create_once, WriteError};
 
 const STEP: StepId = StepId::RestApi;
 
@@ -103,7 +104,7 @@ pub async fn apply(
         RestApiDecision::Create => {
             settle.begin(STEP, None, &format!("creating REST API {}", a.name));
             let tags = BTreeMap::from([(TAG_MANAGED.to_string(), "true".to_string())]);
-            let created = super::adopt::rest_api(
+            let created = create_or_adopt(
                 apigw,
                 &a.name,
                 Some("managed by flarelink provision"),
@@ -125,6 +126,36 @@ pub async fn apply(
             Ok((r, created))
         }
     }
+}
+
+/// Act: create the REST API through [`create_once`]: after a lost answer, the API that was made
+/// (the only one of its name, with flarelink's tag) is adopted, and the create is sent again
+/// only when it provably did not happen.
+async fn create_or_adopt(
+    apigw: &ApiGateway,
+    name: &str,
+    description: Option<&str>,
+    tags: &BTreeMap<String, String>,
+    attempts: u32,
+) -> Result<RestApi, flarelink_aws::Error> {
+    create_once(
+        attempts,
+        WriteError::outcome,
+        || apigw.create_rest_api(name, description, tags),
+        || async {
+            let all = apigw.list_rest_apis().await?;
+            let Some(api) = super::the_one_named(&all, name, |a| a.name.as_str()) else {
+                return Ok(None);
+            };
+            let ours = apigw
+                .get_rest_api_tags(&api.id)
+                .await?
+                .is_some_and(|t| t.get(TAG_MANAGED).is_some_and(|v| v == "true"));
+            Ok(ours.then(|| api.clone()))
+        },
+    )
+    .await
+    .map(|w| w.into_inner())
 }
 
 #[cfg(test)]

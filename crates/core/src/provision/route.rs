@@ -10,6 +10,7 @@ use crate::config::{Route, RouteAuth};
 use crate::error::{Context, Error};
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
+use crate::write_once::{create_once, WriteError};
 
 const STEP: StepId = StepId::Route;
 
@@ -198,7 +199,7 @@ pub async fn ensure_resource(
         parent_id = match known.get(&current) {
             Some(id) => id.clone(),
             None => {
-                let created = super::adopt::resource(
+                let created = create_or_adopt(
                     apigateway,
                     api_id,
                     &parent_id,
@@ -278,22 +279,31 @@ pub fn static_report(r: &Route) -> StepReport {
     )
 }
 
-/// Apply: every route (decided again by the caller with the authorizer's id, which may be
-/// new), then the removal of stale methods. `resources` are those read while planning (a new
-/// API has none: its root is read here). Each route is reported into `out`; returns whether
-/// anything changed.
-#[allow(clippy::too_many_arguments)] // the API, the plan's three parts, the sinks: all distinct
+/// What `apply` carries out: the routes as decided again by the caller with the authorizer's id
+/// (which may be new), the API's resources as read while planning (a new API has none: its root
+/// is read here), and the stale methods to remove.
+pub struct RoutesPlan<'a> {
+    pub routes: &'a [(Route, RouteAction)],
+    pub resources: &'a [Resource],
+    pub stale: &'a [Stale],
+}
+
+/// Apply: every route, then the removal of stale methods. Each route is reported into `out`;
+/// returns whether anything changed.
 pub async fn apply(
     apigw: &ApiGateway,
     settle: Settle<'_>,
     api_id: &str,
     subject: &str,
-    resources: &[Resource],
-    plan: &[(Route, RouteAction)],
-    stale: &[Stale],
+    plan: RoutesPlan<'_>,
     authorizer_id: Option<&str>,
     out: &mut Vec<StepReport>,
 ) -> Result<bool, Error> {
+    let RoutesPlan {
+        routes: plan,
+        resources,
+        stale,
+    } = plan;
     let mut changed = false;
     let mut known: BTreeMap<String, String> = resources
         .iter()
@@ -325,18 +335,13 @@ pub async fn apply(
                     )
                     .await
                     .step(STEP, subject)?;
-                apigw
-                    .put_integration(
-                        api_id,
-                        &resource_id,
-                        &route.method,
-                        INTEGRATION_TYPE,
-                        &route.method,
-                        &route.upstream,
-                        &integration_request_parameters(route),
-                    )
-                    .await
-                    .step(STEP, subject)?;
+                let method = RouteMethod {
+                    apigw,
+                    api_id,
+                    resource_id: &resource_id,
+                    route,
+                };
+                method.integrate().await.step(STEP, subject)?;
                 r.applied = true;
             }
             RouteAction::Update {
@@ -369,41 +374,24 @@ pub async fn apply(
                 let wanted_parameters = method_request_parameters(route);
                 let mut declared = current.clone();
                 declared.extend(wanted_parameters.clone());
+                let method = RouteMethod {
+                    apigw,
+                    api_id,
+                    resource_id: &resource_id,
+                    route,
+                };
                 if *request_parameters && declared != current {
-                    apigw
-                        .update_method_request_parameters(
-                            api_id,
-                            &resource_id,
-                            &route.method,
-                            &current,
-                            &declared,
-                        )
+                    method
+                        .set_parameters(&current, &declared)
                         .await
                         .step(STEP, subject)?;
                 }
                 if *integration {
-                    apigw
-                        .put_integration(
-                            api_id,
-                            &resource_id,
-                            &route.method,
-                            INTEGRATION_TYPE,
-                            &route.method,
-                            &route.upstream,
-                            &integration_request_parameters(route),
-                        )
-                        .await
-                        .step(STEP, subject)?;
+                    method.integrate().await.step(STEP, subject)?;
                 }
                 if *request_parameters && declared != wanted_parameters {
-                    apigw
-                        .update_method_request_parameters(
-                            api_id,
-                            &resource_id,
-                            &route.method,
-                            &declared,
-                            &wanted_parameters,
-                        )
+                    method
+                        .set_parameters(&declared, &wanted_parameters)
                         .await
                         .step(STEP, subject)?;
                 }
@@ -425,6 +413,75 @@ pub async fn apply(
         settle.report(r, out);
     }
     Ok(changed)
+}
+
+/// One route's method on its resource: the calls that set its integration and its declared
+/// parameters, shared by a new route and an updated one.
+struct RouteMethod<'a> {
+    apigw: &'a ApiGateway,
+    api_id: &'a str,
+    resource_id: &'a str,
+    route: &'a Route,
+}
+
+impl RouteMethod<'_> {
+    /// The HTTP proxy integration to the route's upstream (PUT: whole, idempotent).
+    async fn integrate(&self) -> Result<(), flarelink_aws::Error> {
+        let route = self.route;
+        self.apigw
+            .put_integration(
+                self.api_id,
+                self.resource_id,
+                &route.method,
+                INTEGRATION_TYPE,
+                &route.method,
+                &route.upstream,
+                &integration_request_parameters(route),
+            )
+            .await
+            .map(drop)
+    }
+
+    /// Patches the method's declared request parameters from `from` to `to`.
+    async fn set_parameters(
+        &self,
+        from: &BTreeMap<String, bool>,
+        to: &BTreeMap<String, bool>,
+    ) -> Result<(), flarelink_aws::Error> {
+        self.apigw
+            .update_method_request_parameters(
+                self.api_id,
+                self.resource_id,
+                &self.route.method,
+                from,
+                to,
+            )
+            .await
+            .map(drop)
+    }
+}
+
+/// Act: create a resource through [`create_once`]: after a lost answer, the resource at that
+/// path is adopted, and the create is sent again only when it provably did not happen.
+async fn create_or_adopt(
+    apigw: &ApiGateway,
+    api_id: &str,
+    parent_id: &str,
+    segment: &str,
+    path: &str,
+    attempts: u32,
+) -> Result<Resource, flarelink_aws::Error> {
+    create_once(
+        attempts,
+        WriteError::outcome,
+        || apigw.create_resource(api_id, parent_id, segment),
+        || async {
+            let all = apigw.get_resources(api_id).await?;
+            Ok(all.into_iter().find(|r| r.path == path))
+        },
+    )
+    .await
+    .map(|w| w.into_inner())
 }
 
 #[cfg(test)]

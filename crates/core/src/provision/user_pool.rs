@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use flarelink_aws::cognito::{
     Cognito, PasswordPolicy as AwsPasswordPolicy, UserPool, UserPoolSpec,
 };
-use futures::future::try_join_all;
 
 use crate::config::CognitoConfig;
 use crate::error::{Context, Error};
@@ -15,6 +14,7 @@ use crate::ownership::TAG_MANAGED;
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
 use crate::steps::Refusal;
+use crate::write_once::{create_once, WriteError};
 
 const STEP: StepId = StepId::UserPool;
 
@@ -24,10 +24,9 @@ pub async fn discover(cognito: &Cognito, c: &CognitoConfig) -> Result<Vec<UserPo
         .list_user_pools_named(&c.user_pool)
         .await
         .step(STEP, &c.user_pool)?;
-    let described = try_join_all(named.iter().map(|p| cognito.describe_user_pool(&p.id)))
+    super::describe_each(&named, |p| cognito.describe_user_pool(&p.id))
         .await
-        .step(STEP, &c.user_pool)?;
-    Ok(described.into_iter().flatten().collect())
+        .step(STEP, &c.user_pool)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +193,7 @@ pub async fn apply(
         PoolDecision::Exists(pool) => pool.clone(),
         PoolDecision::Create => {
             settle.begin(STEP, None, &r.summary);
-            let pool = super::adopt::user_pool(cognito, &pool_spec, &c.user_pool, max_attempts)
+            let pool = create_or_adopt(cognito, &pool_spec, &c.user_pool, max_attempts)
                 .await
                 .step(STEP, &c.user_pool)?;
             r.summary = format!("created user pool {} ({})", c.user_pool, pool.id);
@@ -212,6 +211,31 @@ pub async fn apply(
         }
     };
     Ok((r, pool))
+}
+
+/// Act: create the pool through [`create_once`]: after a lost answer, the pool that was made
+/// (the only one of its name) is adopted, and the create is sent again only when it provably
+/// did not happen.
+async fn create_or_adopt(
+    cognito: &Cognito,
+    spec: &UserPoolSpec,
+    name: &str,
+    attempts: u32,
+) -> Result<UserPool, flarelink_aws::Error> {
+    create_once(
+        attempts,
+        WriteError::outcome,
+        || cognito.create_user_pool(spec),
+        || async {
+            let named = cognito.list_user_pools_named(name).await?;
+            match named.as_slice() {
+                [one] => cognito.describe_user_pool(&one.id).await,
+                _ => Ok(None),
+            }
+        },
+    )
+    .await
+    .map(|w| w.into_inner())
 }
 
 #[cfg(test)]

@@ -838,8 +838,8 @@ mod tests {
             key_type,
             validity_days: 5475,
             renew_before_days: None,
-        source: crate::config::CertificateSource::OriginCa,
-        validation_timeout_seconds: crate::config::DEFAULT_VALIDATION_TIMEOUT_SECONDS,
+            source: crate::config::CertificateSource::OriginCa,
+            validation_timeout_seconds: crate::config::DEFAULT_VALIDATION_TIMEOUT_SECONDS,
         }
     }
 
