@@ -493,6 +493,12 @@ def origin_pulls_checks(cf, zone_id, zone_name, root_url):
     check(voided[0].enabled is None, f"voided {voided[0]}")
     expect_error(cloudflare.NotFoundError, 1102, lambda: aop.hostnames.get(host, zone_id=zone_id))
     aop.hostname_certificates.delete(second.id, zone_id=zone_id)
+    # Deletion completes after the deploy delay: wait for it, so later checks see none left
+    # however fast this machine runs the next call.
+    deadline = time.monotonic() + 10
+    while aop.hostname_certificates.get(second.id, zone_id=zone_id).status != "deleted":
+        check(time.monotonic() < deadline, "second deletion never completed")
+        time.sleep(0.05)
     cf.zones.settings.edit("tls_client_auth", zone_id=zone_id, value="off")
 
     with urllib.request.urlopen(root_url + "/__emulator/state") as r:
