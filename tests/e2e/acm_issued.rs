@@ -156,14 +156,15 @@ fn acm_issued_dry_run_first_run_converges_and_unlink_removes_records_and_certifi
             .starts_with("managed by flarelink"),
         "{r:#}"
     );
-    // The hostname's own CNAME is proxied as ever, and the zone is on Full (strict).
+    // The hostname's own CNAME is proxied as ever.
     let own: Vec<Value> = records_via_sdk(&stack)
         .into_iter()
         .filter(|r| r["name"] == HOST)
         .collect();
     assert_eq!(own.len(), 1);
     assert_eq!(own[0]["proxied"], true);
-    assert_eq!(stack.ssl_mode(), "strict");
+    // Full (strict) for the hostname (a Configuration Rule: `ssl_scope` defaults to hostname).
+    assert_eq!(stack.linked_ssl(HOST), "strict");
 
     // Second run: nothing to write.
     let writes = stack.stats().writes;
