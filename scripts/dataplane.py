@@ -17,7 +17,8 @@ launcher's process rather than through moto's API, because:
 What it does (each point as AWS documents it; sources in the README and below):
 
 * TLS by SNI: the regional custom domain named by SNI serves its ACM certificate with the
-  chain that was imported; `{api-id}.execute-api.{region}.amazonaws.com` and any unknown name
+  chain that was imported (an ACM-issued one: with the chain ACM reports, the launcher's
+  stand-in public CA); `{api-id}.execute-api.{region}.amazonaws.com` and any unknown name
   serve a `*.execute-api.{region}.amazonaws.com` certificate from the local CA (AWS's
   knowledge-center article "Why was the wrong certificate returned when invoking my API Gateway
   custom domain name?" shows the execute-api certificate coming back for a name API Gateway
@@ -228,6 +229,17 @@ def imported_chain(bundle) -> bytes:
     pems = re.findall(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", chain, re.S)
     aws_root = AWS_ROOT_CA.strip()
     return b"\n".join(p for p in pems if p.strip() != aws_root)
+
+
+def served_chain(bundle) -> bytes:
+    """The chain a domain serves after its certificate: for an ACM-issued (AMAZON_ISSUED)
+    certificate the chain ACM reports (the launcher's stand-in public CA, see
+    moto_launcher.patch_acm_issued_by_public_ca), as AWS serves the intermediates up to Amazon's
+    roots; for an imported one the chain as imported."""
+    if bundle.type == "AMAZON_ISSUED":
+        pems = re.findall(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", bundle.chain or b"", re.S)
+        return b"\n".join(pems)
+    return imported_chain(bundle)
 
 
 # ------------------------------------------------------------------------------------- answers
@@ -635,7 +647,7 @@ class DataPlane:
             arn = domain.regional_certificate_arn or domain.certificate_arn
             bundle = find_certificate(arn) if arn else None
             if bundle is not None:
-                chain = imported_chain(bundle)
+                chain = served_chain(bundle)
                 material = bundle.cert.strip() + b"\n" + chain
                 # Keyed by content, so a re-import (rotation in place) serves the new certificate.
                 fingerprint = hashlib.sha256(material + bundle.key).hexdigest()
@@ -666,7 +678,7 @@ class DataPlane:
         bundle = find_certificate(arn) if arn else None
         if bundle is None:
             return None
-        material = bundle.cert.strip() + b"\n" + imported_chain(bundle)
+        material = bundle.cert.strip() + b"\n" + served_chain(bundle)
         key = hashlib.sha256(material + bundle.key + domain.flarelink_truststore_pem).hexdigest()
 
         def build():

@@ -53,6 +53,13 @@ Deliberate departures from stock moto, each to make it answer as AWS does:
     bool("false")); the string is parsed as AWS does.
   * GetBucketVersioning's root element is `VersioningConfiguration`, as on S3 (moto names it
     after the action, which the Rust SDK cannot read for a bucket that never had versioning).
+  * RequestCertificate's (AMAZON_ISSUED) certificates are signed by nobody in moto (each by its
+    own fresh key under the issuer name "Amazon"); AWS's chain to Amazon's public roots, which
+    Cloudflare's Full (strict) trusts. They are re-signed, same subject, SANs, public key and
+    validity, by a stand-in "public" CA made at launcher start (issuer name unchanged, its key
+    only in this process's memory), and GetCertificate's CertificateChain is that CA.
+    `--public-ca-out PATH` writes the CA's root certificate (public), the stand-in for the
+    publicly trusted roots (the emulator's edge takes it as `--edge-public-roots`).
 """
 
 import collections
@@ -584,6 +591,95 @@ def patch_acm_idempotency_after_delete() -> None:
     AWSCertificateManagerBackend.request_certificate = request_certificate
 
 
+class StandinPublicCA:
+    """The stand-in for the public CA behind ACM-issued certificates: a self-signed root (RSA
+    2048) under moto's issuer name for them, made at start; its key lives only in memory."""
+
+    def __init__(self) -> None:
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        # moto's issuer for requested certificates (C = US, O = Amazon, OU = Server CA 1B,
+        # CN = Amazon), so DescribeCertificate's Issuer stays what moto answers.
+        self.name = x509.Name([
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Amazon"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Server CA 1B"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Amazon"),
+        ])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self._cert = (
+            x509.CertificateBuilder()
+            .subject_name(self.name)
+            .issuer_name(self.name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True, key_cert_sign=True, crl_sign=True,
+                    content_commitment=False, key_encipherment=False, data_encipherment=False,
+                    key_agreement=False, encipher_only=False, decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self._key.public_key()), critical=False)
+            .sign(self._key, hashes.SHA256())
+        )
+
+    @property
+    def cert_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self._cert.public_bytes(serialization.Encoding.PEM)
+
+    def resign(self, cert_pem: bytes) -> bytes:
+        """`cert_pem` with the same subject, public key, validity and extensions, issued and
+        signed by this CA."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+
+        leaf = x509.load_pem_x509_certificate(cert_pem)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(leaf.subject)
+            .issuer_name(self.name)
+            .public_key(leaf.public_key())
+            .serial_number(leaf.serial_number)
+            .not_valid_before(leaf.not_valid_before_utc)
+            .not_valid_after(leaf.not_valid_after_utc)
+        )
+        for ext in leaf.extensions:
+            builder = builder.add_extension(ext.value, critical=ext.critical)
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()), critical=False
+        )
+        return builder.sign(self._key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def patch_acm_issued_by_public_ca(ca: StandinPublicCA) -> None:
+    from moto.acm.models import CertBundle
+
+    original = CertBundle.generate_cert.__func__
+
+    def generate_cert(cls, *args, **kwargs):
+        bundle = original(cls, *args, **kwargs)
+        if bundle.type == "AMAZON_ISSUED":  # PRIVATE ones stay as moto makes them
+            bundle.cert = ca.resign(bundle.cert)
+            bundle._cert = bundle.validate_certificate()
+            bundle.chain = ca.cert_pem
+        return bundle
+
+    CertBundle.generate_cert = classmethod(generate_cert)
+
+
 def patch_domain_quota(window_seconds: float) -> None:
     from moto.apigateway.exceptions import ApiGatewayException
     from moto.apigateway.models import APIGatewayBackend
@@ -635,6 +731,7 @@ def parse_args():
     parser.add_argument("--origin-map", help="the shared origin map (JSON) for upstream names")
     parser.add_argument("--ca-out", help="write the local CA certificate (PEM) here")
     parser.add_argument("--region", default="us-east-1", help="region of the execute-api certificate for unknown names")
+    parser.add_argument("--public-ca-out", help="write the stand-in public CA's root certificate (PEM) for ACM-issued certificates here")
     return parser.parse_args()
 
 
@@ -667,6 +764,11 @@ def main() -> None:
     patch_srp_secret_block()
     patch_acm_reimport()
     patch_acm_idempotency_after_delete()
+    public_ca = StandinPublicCA()
+    patch_acm_issued_by_public_ca(public_ca)
+    if args.public_ca_out:
+        with open(args.public_ca_out, "wb") as f:
+            f.write(public_ca.cert_pem)
     quota = os.environ.get("FLARELINK_MOTO_DOMAIN_QUOTA_SECONDS")
     if quota:
         patch_domain_quota(float(quota))

@@ -3,7 +3,9 @@
 Starts, on 127.0.0.1 only:
   * moto (AWS control planes) with, in the same process, the API Gateway data plane and the
     local upstream (PokeAPI's stand-in) — `scripts/moto_launcher.py --dataplane`;
-  * flarelink's Cloudflare emulator (API v4) with its edge (`--edge`);
+  * flarelink's Cloudflare emulator (API v4) with its edge (`--edge`), whose Full (strict)
+    trusts, beside the Origin CA root, the stand-in public CA that signs moto's ACM-issued
+    certificates (`acm-public-ca.pem` in the directory; `moto.public_ca` in the line);
 and writes the origin map they share instead of DNS: every `*.execute-api.<region>.amazonaws.com`
 name (the custom domains' regional names, which Cloudflare's CNAMEs point at, and the default
 endpoints) → the data plane; `pokeapi.co` and `echo.flarelink.test` → the upstream.
@@ -105,6 +107,9 @@ def main() -> int:
     origin_map = os.path.join(work, "origin-map.json")
     write_json_atomically(origin_map, {})
     token = "standins-" + secrets.token_hex(16)
+    # The stand-in public CA behind ACM-issued certificates (moto_launcher.py), trusted by the
+    # edge in Full (strict) as Cloudflare trusts publicly trusted roots.
+    public_ca = os.path.join(work, "acm-public-ca.pem")
 
     children: list[Child] = []
     stop = threading.Event()
@@ -119,7 +124,7 @@ def main() -> int:
             "moto",
             [sys.executable, os.path.join(HERE, "moto_launcher.py"), "--dataplane",
              "--origin-map", origin_map, "--ca-out", os.path.join(work, "aws-local-ca.pem"),
-             "--region", args.region],
+             "--public-ca-out", public_ca, "--region", args.region],
             os.path.join(work, "moto.log"),
             env,
         )
@@ -134,7 +139,7 @@ def main() -> int:
         argv = [args.emulator_bin, "--listen", "127.0.0.1:0", "--token", token,
                 "--ssl-mode", args.ssl_mode, "--ca-out", os.path.join(work, "origin-ca-root.pem"),
                 "--edge", "--edge-listen", "127.0.0.1:0", "--edge-ca-out", os.path.join(work, "edge-ca.pem"),
-                "--origin-map", origin_map]
+                "--origin-map", origin_map, "--edge-public-roots", public_ca]
         for z in zones:
             argv += ["--zone", z]
         cloudflare = Child("cloudflare-emulator", argv, os.path.join(work, "cloudflare.log"))
@@ -165,7 +170,7 @@ def main() -> int:
                 "zones": cf.get("zones"),
                 "origin_ca_root": cf.get("ca_pem"),
             },
-            "moto": {"endpoint": aws["endpoint"]},
+            "moto": {"endpoint": aws["endpoint"], "public_ca": public_ca},
             "dataplane": aws["dataplane"],
             "upstream": upstream,
             "origin_map": origin_map,

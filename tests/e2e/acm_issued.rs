@@ -3,10 +3,17 @@
 //! requested certificate `MOTO_ACM_VALIDATION_WAIT` seconds after the request (set short here);
 //! its validation record is a constant, which nothing here relies on being unique. Everything is
 //! read back independently: boto3 for ACM and API Gateway, the official Cloudflare Python SDK
-//! for the records.
+//! for the records. Through the local edge (the stand-ins: moto's issued certificates are
+//! signed by a stand-in public CA the edge trusts, as Cloudflare trusts publicly trusted roots
+//! in Full (strict)): verified TLS to API Gateway, and 526 for a certificate chaining to no
+//! trusted root.
+
+use std::path::Path;
+use std::process::Command;
 
 use flarelink_cloudflare_emulator::EmulatorOptions;
 use flarelink_test_support::py_str;
+use flarelink_test_support::standins::{sibling_binary, Standins};
 use serde_json::{json, Value};
 
 use crate::harness::{Stack, HOST};
@@ -149,14 +156,14 @@ fn acm_issued_dry_run_first_run_converges_and_unlink_removes_records_and_certifi
             .starts_with("managed by flarelink"),
         "{r:#}"
     );
-    // The hostname's own CNAME is proxied as ever, and the hostname is on Full (strict) (through
-    // its Configuration Rule: the default ssl_scope is "hostname").
+    // The hostname's own CNAME is proxied as ever.
     let own: Vec<Value> = records_via_sdk(&stack)
         .into_iter()
         .filter(|r| r["name"] == HOST)
         .collect();
     assert_eq!(own.len(), 1);
     assert_eq!(own[0]["proxied"], true);
+    // Full (strict) for the hostname (a Configuration Rule: `ssl_scope` defaults to hostname).
     assert_eq!(stack.linked_ssl(HOST), "strict");
 
     // Second run: nothing to write.
@@ -342,4 +349,147 @@ fn switching_origin_ca_to_acm_and_back_retires_the_certificate_the_domain_no_lon
     let second = stack.flarelink(&back, &["link-domain", "--output", "json"]);
     second.assert_code(0);
     assert!(second.writes().is_empty(), "{:?}", second.writes());
+}
+
+/// Runs flarelink against the stand-ins, asserting exit 0; its stdout.
+fn flarelink_on(s: &Standins, config: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
+    cmd.arg("--config").arg(config).args(args);
+    s.configure_command(&mut cmd);
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("run flarelink");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "flarelink {args:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+    );
+    stdout
+}
+
+#[test]
+fn an_acm_issued_certificate_is_verified_by_the_edge_in_full_strict_and_an_untrusted_one_gets_526()
+{
+    const PASSWORD: &str = "Superd3d$-acm";
+    let s = Standins::start(
+        &sibling_binary("cloudflare-emulator"),
+        // The zone on Full (strict) from the start, so the second name below is strict too
+        // (flarelink's own mode is scoped to its hostname by default).
+        &["--acm-validation-wait", "1", "--ssl-mode", "strict"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("acm-strict.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[cloudflare]\nzone = \"example.com\"\nssl_mode = \"strict\"\n\n\
+             [aws]\nregion = \"us-east-1\"\n\n[retry]\nmax_attempts = 2\n\n\
+             [cognito]\nuser_pool = \"APIgatewayUserPool\"\napp_client = \"APIgatewayUserPoolClient\"\n\
+             domain_prefix = \"apigatewayauthonetwothree\"\ncallback_urls = [\"https://example.com\"]\n\
+             deletion_protection = false\n\n[api]\nname = \"ditto-api\"\nstage = \"prod\"\n\n\
+             [[domain]]\nhostname = \"{HOST}\"\nrest_api = \"ditto-api\"\nstage = \"prod\"\n\
+             [domain.certificate]\nsource = \"acm\"\n"
+        ),
+    )
+    .unwrap();
+    let pw = [("E2E_PASSWORD", PASSWORD)];
+    flarelink_on(&s, &config, &["provision"], &[]);
+    flarelink_on(
+        &s,
+        &config,
+        &[
+            "users",
+            "create",
+            "--username",
+            "acm-user",
+            "--email",
+            "acm-user@example.com",
+            "--password-env",
+            "E2E_PASSWORD",
+        ],
+        &pw,
+    );
+    let token = flarelink_on(
+        &s,
+        &config,
+        &[
+            "token",
+            "--username",
+            "acm-user",
+            "--password-env",
+            "E2E_PASSWORD",
+            "--output",
+            "json",
+        ],
+        &pw,
+    );
+    let token: Value = serde_json::from_str(&token).unwrap();
+    let token = token["id_token"].as_str().unwrap().to_owned();
+    flarelink_on(&s, &config, &["link-domain"], &[]);
+
+    // Through the edge in Full (strict): API Gateway reached over verified TLS.
+    let anonymous = s.via_edge(HOST, "/ditto", &[]);
+    assert_eq!(anonymous.status, 401, "{anonymous:?}");
+    assert_eq!(anonymous.message().as_deref(), Some("Unauthorized"));
+    let authorized = s.via_edge(HOST, "/ditto", &[("Authorization", &token)]);
+    assert_eq!(authorized.status, 200, "{authorized:?}");
+
+    // What the data plane serves (read straight from it): ACM's issued certificate and the
+    // chain ACM reports, verifying against the stand-in public CA for the hostname.
+    let plane = s.dataplane_address();
+    let served = s.boto3(&format!(
+        r#"
+import socket, ssl
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+acm = client("acm")
+arn = client("apigateway").get_domain_name(domainName={HOST:?})["regionalCertificateArn"]
+described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+issued = acm.get_certificate(CertificateArn=arn)
+ctx = ssl.create_default_context(cafile={ca:?})
+with socket.create_connection(("{ip}", {port}), timeout=10) as raw:
+    with ctx.wrap_socket(raw, server_hostname={HOST:?}) as tls:
+        der = tls.getpeercert(binary_form=True)
+leaf = x509.load_der_x509_certificate(der)
+acm_leaf = x509.load_pem_x509_certificate(issued["Certificate"].encode())
+root = x509.load_pem_x509_certificate(open({ca:?}, "rb").read())
+chain = x509.load_pem_x509_certificates(issued["CertificateChain"].encode())
+emit({{"type": described["Type"], "status": described["Status"],
+      "same_as_acm": der == acm_leaf.public_bytes(serialization.Encoding.DER),
+      "issuer": leaf.issuer.rfc4514_string(), "root": root.subject.rfc4514_string(),
+      "chain_is_the_root": [c.public_bytes(serialization.Encoding.DER) for c in chain] == [root.public_bytes(serialization.Encoding.DER)]}})
+"#,
+        ca = s.acm_public_ca_file().display().to_string(),
+        ip = plane.ip(),
+        port = plane.port(),
+    ));
+    assert_eq!(served["type"], "AMAZON_ISSUED", "{served:#}");
+    assert_eq!(served["status"], "ISSUED", "{served:#}");
+    assert_eq!(served["same_as_acm"], true, "{served:#}");
+    assert_eq!(served["issuer"], served["root"], "{served:#}");
+    assert!(
+        served["issuer"].as_str().unwrap().contains("O=Amazon"),
+        "{served:#}"
+    );
+    assert_eq!(served["chain_is_the_root"], true, "{served:#}");
+
+    // The check can fail: a second proxied name (in the strict zone) onto the same regional
+    // endpoint, for which the data plane serves its `*.execute-api` certificate (the local CA:
+    // no trusted root; the origin name matches it, so only the chain is wrong) → 526.
+    let other = "other.example.com";
+    s.python(&format!(
+        r#"
+from cloudflare import Cloudflare
+regional = client("apigateway").get_domain_name(domainName={HOST:?})["regionalDomainName"]
+Cloudflare(max_retries=0).dns.records.create(zone_id={zone:?}, type="CNAME", name={other:?},
+    content=regional, proxied=True, ttl=1)
+emit(regional)
+"#,
+        zone = s.zone_id("example.com"),
+    ));
+    let untrusted = s.via_edge(other, "/ditto", &[("Authorization", &token)]);
+    assert_eq!(untrusted.status, 526, "{untrusted:?}");
 }

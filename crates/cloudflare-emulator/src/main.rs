@@ -53,6 +53,10 @@ struct Args {
     /// re-read when it changes.
     #[arg(long = "origin-map", requires = "edge")]
     origin_map: Option<PathBuf>,
+    /// PEM file of extra trust anchors for Full (strict), beside the Origin CA root: the
+    /// stand-in for the publicly trusted roots Cloudflare accepts. Read once at start.
+    #[arg(long = "edge-public-roots", requires = "edge")]
+    edge_public_roots: Option<PathBuf>,
     /// How long the edge waits for a TCP connection (and, separately, a TLS handshake) to an
     /// origin before answering 522 (525 for the handshake). Cloudflare: 19 s.
     #[arg(
@@ -126,6 +130,7 @@ async fn main() -> std::process::ExitCode {
                 connect: Duration::from_millis(args.edge_connect_timeout_ms),
                 response: Duration::from_millis(args.edge_response_timeout_ms),
             },
+            public_roots: args.edge_public_roots.clone(),
         }),
         aop_deploy: Duration::from_millis(args.aop_deploy_ms),
     };

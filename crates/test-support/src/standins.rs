@@ -235,6 +235,12 @@ impl Standins {
         self.path("/dataplane/ca_file")
     }
 
+    /// The stand-in public CA that signs moto's ACM-issued certificates (its root, public),
+    /// which the edge trusts in Full (strict).
+    pub fn acm_public_ca_file(&self) -> PathBuf {
+        self.path("/moto/public_ca")
+    }
+
     pub fn moto_endpoint(&self) -> String {
         self.info["moto"]["endpoint"].as_str().unwrap().to_owned()
     }

@@ -8,7 +8,8 @@
 //! - [`certs`]: the edge CA and on-the-fly edge certificates (SNI);
 //! - [`route`]: hostname → zone → proxied record → origin name and SSL/TLS mode;
 //! - [`origin_map`]: origin name → loopback address per scheme;
-//! - [`origin`]: connecting to the origin (presenting the hostname's per-hostname
+//! - [`origin`]: connecting to the origin (Full (strict) trusts the Origin CA root and the
+//!   [`EdgeOptions::public_roots`]; presenting the hostname's per-hostname
 //!   authenticated-origin-pull certificate when one is associated, enabled and active and the
 //!   zone's `tls_client_auth` is on) and Cloudflare's 52x for each failure;
 //! - [`proxy`]: headers both ways;
@@ -55,6 +56,10 @@ pub struct EdgeOptions {
     pub origin_map: Option<PathBuf>,
     /// Bounds on waiting for origins (Cloudflare's 19 s / 120 s by default).
     pub timeouts: OriginTimeouts,
+    /// A PEM file of extra trust anchors for Full (strict), beside the Origin CA root: the
+    /// stand-in for the publicly trusted roots Cloudflare accepts (e.g. the CA behind the
+    /// stand-ins' ACM-issued certificates). Read once at start; `None`: the Origin CA root only.
+    pub public_roots: Option<PathBuf>,
 }
 
 impl Default for EdgeOptions {
@@ -63,6 +68,7 @@ impl Default for EdgeOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             origin_map: None,
             timeouts: OriginTimeouts::default(),
+            public_roots: None,
         }
     }
 }
@@ -113,7 +119,13 @@ pub async fn start(state: Arc<AppState>, options: EdgeOptions) -> io::Result<Run
     }
     let origin_map =
         origin_map::OriginMapFile::open(options.origin_map.as_deref()).map_err(invalid)?;
-    let origin_tls = origin::OriginTls::new(state.ca.root_pem()).map_err(io::Error::other)?;
+    let public_roots = match &options.public_roots {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| invalid(format!("edge public roots {}: {e}", path.display())))?,
+        None => String::new(),
+    };
+    let origin_tls =
+        origin::OriginTls::new(state.ca.root_pem(), &public_roots).map_err(io::Error::other)?;
     let ca = Arc::new(certs::EdgeCa::generate().map_err(io::Error::other)?);
     let ca_pem = ca.root_pem().to_string();
 

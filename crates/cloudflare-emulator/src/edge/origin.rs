@@ -5,8 +5,9 @@
 //! cloudflare-5xx-errors/): refused (or no address for the scheme) → 521; no TCP connection
 //! within the connect timeout → 522 (Cloudflare waits 19 s); any other connect error (no
 //! route) → 523; TLS handshake failed, or did not finish within the connect timeout → 525;
-//! Full (strict) and the certificate does not chain to the Origin CA root or does not name the
-//! hostname → 526; connected but no response headers within the response timeout → 524
+//! Full (strict) and the certificate does not chain to the Origin CA root (or to one of the
+//! edge's public roots, the stand-in for the publicly trusted CAs Cloudflare also accepts) or
+//! does not name the hostname → 526; connected but no response headers within the response timeout → 524
 //! (Cloudflare's Proxy Read Timeout: 120 s by default, its error-524 page); the connection
 //! closed, or answered something that is not HTTP → 520 ("empty, unknown, or unexpected
 //! response", error-520 page). A 502 or 504 the origin answers is relayed as it came.
@@ -67,19 +68,30 @@ impl Default for OriginTimeouts {
 #[derive(Debug)]
 pub struct OriginTls {
     provider: Arc<CryptoProvider>,
-    /// Verifies against the emulator's Origin CA root (Full (strict)).
+    /// Verifies against the emulator's Origin CA root and the public roots (Full (strict)).
     origin_ca: Arc<WebPkiServerVerifier>,
 }
 
+/// Adds every certificate of `pem` to `roots`; `what` names them in errors.
+fn add_roots(roots: &mut RootCertStore, pem: &str, what: &str) -> Result<(), String> {
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert = cert.map_err(|e| format!("{what}: {e}"))?;
+        roots.add(cert).map_err(|e| format!("{what}: {e}"))?;
+    }
+    Ok(())
+}
+
 impl OriginTls {
-    pub fn new(origin_ca_root_pem: &str) -> Result<Self, String> {
+    /// `public_roots_pem`: further trust anchors for Full (strict), as Cloudflare also accepts
+    /// publicly trusted certificates there (empty: none).
+    pub fn new(origin_ca_root_pem: &str, public_roots_pem: &str) -> Result<Self, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(origin_ca_root_pem.as_bytes()) {
-            let cert = cert.map_err(|e| format!("Origin CA root: {e}"))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("Origin CA root: {e}"))?;
+        add_roots(&mut roots, origin_ca_root_pem, "Origin CA root")?;
+        let before = roots.len();
+        add_roots(&mut roots, public_roots_pem, "edge public roots")?;
+        if !public_roots_pem.trim().is_empty() && roots.len() == before {
+            return Err("edge public roots: no PEM certificate in the file".to_string());
         }
         let origin_ca =
             WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -181,7 +193,7 @@ impl ServerCertVerifier for AnyCertificate {
     }
 }
 
-/// Full (strict): chain to the Origin CA root, unexpired, and a name that matches "the
+/// Full (strict): chain to the Origin CA root (or a public root), unexpired, and a name that matches "the
 /// requested or target hostname" (Cloudflare's Full (strict) page) — the SNI is the requested
 /// hostname; the origin name is tried when that does not match.
 #[derive(Debug)]
@@ -388,7 +400,79 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edge::certs::EdgeCa;
     use std::io::{Error, ErrorKind};
+
+    /// What Full (strict)'s verifier says of a leaf for `host` issued by a fresh CA (a stand-in
+    /// for a public CA), with that CA among the edge's public roots or not.
+    fn strict_verdict(trust_the_issuer: bool, host: &str) -> Result<(), rustls::Error> {
+        let origin_ca = crate::ca::EmulatorCa::generate().unwrap();
+        let public_ca = EdgeCa::generate().unwrap();
+        let other_ca = EdgeCa::generate().unwrap();
+        let roots = if trust_the_issuer {
+            public_ca.root_pem()
+        } else {
+            other_ca.root_pem()
+        };
+        let tls = OriginTls::new(origin_ca.root_pem(), roots).unwrap();
+        let leaf = public_ca.certified_key("api.example.com").unwrap();
+        let verifier = OriginCaAndName {
+            inner: tls.origin_ca.clone(),
+            origin_name: None,
+        };
+        verifier
+            .verify_server_cert(
+                &leaf.cert[0],
+                &[],
+                &ServerName::try_from(host.to_string()).unwrap(),
+                &[],
+                UnixTime::now(),
+            )
+            .map(|_| ())
+    }
+
+    fn as_edge_code(verdict: Result<(), rustls::Error>) -> Option<u16> {
+        verdict.err().map(|e| {
+            tls_error(
+                &Error::new(ErrorKind::InvalidData, e),
+                OriginTransport::TlsVerified,
+            )
+            .code()
+        })
+    }
+
+    #[test]
+    fn strict_trusts_a_certificate_chaining_to_a_public_root() {
+        assert_eq!(as_edge_code(strict_verdict(true, "api.example.com")), None);
+    }
+
+    #[test]
+    fn strict_refuses_a_certificate_chaining_to_no_trusted_root_with_526() {
+        // Both fresh CAs bear the edge CA's name, so webpki finds a root by name whose key
+        // did not sign the leaf (BadSignature); a foreign name would give UnknownIssuer.
+        let verdict = strict_verdict(false, "api.example.com");
+        assert!(
+            matches!(verdict, Err(rustls::Error::InvalidCertificate(_))),
+            "{verdict:?}"
+        );
+        assert_eq!(as_edge_code(verdict), Some(526));
+    }
+
+    #[test]
+    fn a_public_root_does_not_lift_the_hostname_check() {
+        assert_eq!(
+            as_edge_code(strict_verdict(true, "other.example.com")),
+            Some(526)
+        );
+    }
+
+    #[test]
+    fn a_public_roots_file_without_a_certificate_is_an_error() {
+        let origin_ca = crate::ca::EmulatorCa::generate().unwrap();
+        let err = OriginTls::new(origin_ca.root_pem(), "not a PEM\n").unwrap_err();
+        assert!(err.contains("edge public roots"), "{err}");
+        assert!(OriginTls::new(origin_ca.root_pem(), "").is_ok());
+    }
 
     #[test]
     fn connect_errors_map_to_cloudflares_codes() {
