@@ -7,6 +7,7 @@ Usage: show_state.py MOTO_ENDPOINT CLOUDFLARE_API_BASE   (token from CLOUDFLARE_
 import json
 import os
 import sys
+import urllib.error
 import urllib.request
 
 import boto3
@@ -41,3 +42,16 @@ for zone in cloudflare("zones"):
     for c in cloudflare(f"certificates?zone_id={zone_id}"):
         print(f"Cloudflare Origin CA certificate {c['id']} for {c['hostnames']} expires {c['expires_on']}")
     print(f"Cloudflare zone {zone['name']} SSL/TLS mode: {cloudflare(f'zones/{zone_id}/settings/ssl')['value']}")
+    # The hostname-scoped mode (the default ssl_scope): Configuration Rules win over the zone's
+    # setting for the hostnames they match. A never-set phase answers 404.
+    try:
+        rules = cloudflare(f"zones/{zone_id}/rulesets/phases/http_config_settings/entrypoint")["rules"]
+    except urllib.error.HTTPError as e:
+        if e.code != 404:
+            raise
+        rules = []
+    for r in rules:
+        ssl = r.get("action_parameters", {}).get("ssl")
+        if ssl:
+            print(f"Cloudflare Configuration Rule {r.get('description')!r}: ssl={ssl} "
+                  f"for {r.get('expression')} enabled={r.get('enabled', True)}")
