@@ -79,13 +79,15 @@ async fn uploads_are_validated_and_never_answer_the_key() {
     upload(&emu, &cert, &other_key)
         .await
         .expect_error(400, 1003);
-    upload(
-        &emu,
-        &cert,
-        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-    )
-    .await
-    .expect_error(400, 1003);
+    // PEM framing around a body that is no key: a fresh key's armour with its body replaced.
+    let armour: Vec<&str> = other_key
+        .lines()
+        .filter(|l| l.starts_with("-----"))
+        .collect();
+    let not_a_key = format!("{}\nAAAA\n{}\n", armour[0], armour[1]);
+    upload(&emu, &cert, &not_a_key)
+        .await
+        .expect_error(400, 1003);
     call(
         &emu,
         Method::POST,
