@@ -25,7 +25,6 @@
 use chrono::{DateTime, Utc};
 use flarelink_aws::SecretPem;
 
-use crate::certs;
 use crate::config::{CertificateSpec, Config, Domain};
 use crate::error::{Context, Error};
 use crate::report::{Action, DomainSummary, StepId, StepReport};
@@ -226,12 +225,8 @@ pub async fn apply(
 
     // 2. Re-import into the same ARN. Sent once; after a lost answer, the ARN's current
     // certificate tells whether ACM took it.
-    let chain = certs::issuing_root(&issued.facts, &config.origin_ca_roots);
-    if chain.is_none() {
-        warnings.push(format!(
-            "{h}: re-imported without a chain: set cloudflare.origin_ca_roots to Cloudflare's Origin CA root to include it"
-        ));
-    }
+    let (chain, warning) = acm_import::chain_for(&issued, config, h, "re-imported");
+    warnings.extend(warning);
     settle.begin(
         StepId::AcmImport,
         Some(h),

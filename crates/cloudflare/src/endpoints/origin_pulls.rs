@@ -243,25 +243,14 @@ pub(crate) async fn get(
     zone_id: &str,
     id: &str,
 ) -> Result<Option<HostnameClientCertificate>, Error> {
-    let zone_id = path_id("zone id", zone_id)?;
-    let id = path_id("hostname client certificate id", id)?;
-    let endpoint = HostnameCertificate {
+    one_certificate(
+        transport,
         zone_id,
         id,
-        method: Method::GET,
-    };
-    match transport
-        .call(GET_HOSTNAME_CLIENT_CERTIFICATE, &endpoint)
-        .await
-    {
-        Ok(answer) => {
-            let wire: WireHostnameCertificate =
-                answer.into_result(GET_HOSTNAME_CLIENT_CERTIFICATE)?;
-            Ok(Some(wire.into()))
-        }
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        Method::GET,
+        GET_HOSTNAME_CLIENT_CERTIFICATE,
+    )
+    .await
 }
 
 pub(crate) async fn delete(
@@ -269,26 +258,41 @@ pub(crate) async fn delete(
     zone_id: &str,
     id: &str,
 ) -> Result<Option<HostnameClientCertificate>, Error> {
+    let deleted = one_certificate(
+        transport,
+        zone_id,
+        id,
+        Method::DELETE,
+        DELETE_HOSTNAME_CLIENT_CERTIFICATE,
+    )
+    .await?;
+    if deleted.is_none() {
+        tracing::debug!(id, "hostname client certificate already deleted or unknown");
+    }
+    Ok(deleted)
+}
+
+/// GET or DELETE one certificate by id: its answer, or `None` when Cloudflare does not know it.
+async fn one_certificate(
+    transport: &Transport,
+    zone_id: &str,
+    id: &str,
+    method: Method,
+    operation: &'static str,
+) -> Result<Option<HostnameClientCertificate>, Error> {
     let zone_id = path_id("zone id", zone_id)?;
     let id = path_id("hostname client certificate id", id)?;
     let endpoint = HostnameCertificate {
         zone_id,
         id,
-        method: Method::DELETE,
+        method,
     };
-    match transport
-        .call(DELETE_HOSTNAME_CLIENT_CERTIFICATE, &endpoint)
-        .await
-    {
+    match transport.call(operation, &endpoint).await {
         Ok(answer) => {
-            let wire: WireHostnameCertificate =
-                answer.into_result(DELETE_HOSTNAME_CLIENT_CERTIFICATE)?;
+            let wire: WireHostnameCertificate = answer.into_result(operation)?;
             Ok(Some(wire.into()))
         }
-        Err(e) if is_not_found(&e) => {
-            tracing::debug!(id, "hostname client certificate already deleted or unknown");
-            Ok(None)
-        }
+        Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(e),
     }
 }

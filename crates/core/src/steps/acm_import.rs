@@ -438,6 +438,28 @@ pub fn static_report(d: &Domain) -> StepReport {
     )
 }
 
+/// The chain to send with `issued` (the configured Origin CA root that signed it), and the
+/// warning when there is none; `imported` says which import ("imported", "re-imported").
+pub fn chain_for<'a>(
+    issued: &Issued,
+    config: &'a Config,
+    h: &str,
+    imported: &str,
+) -> (Option<&'a str>, Option<String>) {
+    let chain = certs::issuing_root(&issued.facts, &config.origin_ca_roots);
+    let warning = chain.is_none().then(|| {
+        if config.origin_ca_roots.is_empty() {
+            format!("{h}: {imported} without a chain: set cloudflare.origin_ca_roots to Cloudflare's Origin CA root to include it")
+        } else {
+            format!(
+                "{h}: no configured Origin CA root signed the certificate (issuer {}); {imported} without a chain",
+                issued.facts.issuer
+            )
+        }
+    });
+    (chain, warning)
+}
+
 /// Apply: import what step 1 issued, with the Origin CA root that signed it as the chain.
 /// Returns the report, the new ARN and a warning when no chain could be included.
 pub async fn apply(
@@ -448,17 +470,7 @@ pub async fn apply(
     issued: Issued,
 ) -> Result<(StepReport, String, Option<String>), Error> {
     let h = hostname;
-    let chain = certs::issuing_root(&issued.facts, &config.origin_ca_roots);
-    let warning = chain.is_none().then(|| {
-        if config.origin_ca_roots.is_empty() {
-            format!("{h}: imported without a chain: set cloudflare.origin_ca_roots to Cloudflare's Origin CA root to include it")
-        } else {
-            format!(
-                "{h}: no configured Origin CA root signed the certificate (issuer {}); imported without a chain",
-                issued.facts.issuer
-            )
-        }
-    });
+    let (chain, warning) = chain_for(&issued, config, h, "imported");
     settle.begin(STEP, Some(h), "importing the certificate into ACM");
     let key_pem = SecretPem::new(issued.key.to_pem());
     let arn = match import(

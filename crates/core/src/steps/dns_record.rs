@@ -157,7 +157,8 @@ pub fn decide(
     Ok(DnsDecision::Create)
 }
 
-fn describe(r: &DnsRecord) -> String {
+/// A record as the reports show it: type, name, target and whether it is proxied.
+pub(crate) fn describe(r: &DnsRecord) -> String {
     format!(
         "{} {} → {}{}",
         r.record_type,

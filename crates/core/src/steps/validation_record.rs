@@ -13,7 +13,7 @@ use crate::error::{Context, Error};
 use crate::ownership;
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
-use crate::steps::dns_record::{self, DnsRemoval};
+use crate::steps::dns_record::{self, describe, DnsRemoval};
 
 const STEP: StepId = StepId::ValidationRecord;
 
@@ -92,20 +92,6 @@ pub enum RecordDecision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationPlan {
     pub records: Vec<(Wanted, RecordDecision)>,
-}
-
-fn describe(r: &DnsRecord) -> String {
-    format!(
-        "{} {} → {}{}",
-        r.record_type,
-        r.name,
-        r.content,
-        if r.proxied == Some(true) {
-            " (proxied)"
-        } else {
-            " (DNS only)"
-        }
-    )
 }
 
 /// Decide, per name (`found[i]` are the records at `wanted[i].name`): the right DNS-only CNAME
