@@ -18,14 +18,14 @@ use serde_json::{json, Value};
 
 use crate::harness::{Stack, HOST};
 
-fn acm_domain(extra: &str) -> String {
+pub(crate) fn acm_domain(extra: &str) -> String {
     format!(
         "{}[domain.certificate]\nsource = \"acm\"\n{extra}\n",
         Stack::domain(HOST, "ditto-api", "prod", "")
     )
 }
 
-fn stack(validation_wait_seconds: &str) -> Stack {
+pub(crate) fn stack(validation_wait_seconds: &str) -> Stack {
     Stack::start_with(
         &[("MOTO_ACM_VALIDATION_WAIT", validation_wait_seconds)],
         EmulatorOptions::default(),
@@ -52,7 +52,7 @@ emit(sorted(out, key=lambda r: r["name"]))
 }
 
 /// Every ACM certificate with its type, status, tags and validation CNAME, through boto3.
-fn acm_certificates(stack: &Stack) -> Vec<Value> {
+pub(crate) fn acm_certificates(stack: &Stack) -> Vec<Value> {
     stack
         .boto3(
             r#"
@@ -72,7 +72,7 @@ emit(sorted(out, key=lambda c: c["arn"]))
         .clone()
 }
 
-fn validation_records(stack: &Stack) -> Vec<Value> {
+pub(crate) fn validation_records(stack: &Stack) -> Vec<Value> {
     records_via_sdk(stack)
         .into_iter()
         .filter(|r| r["name"] != HOST)

@@ -417,3 +417,83 @@ emit({"pools": len(pools), "clients": len(clients), "apis": len(apis), "authoriz
         );
     }
 }
+
+/// `source = "acm"` under lost write answers: the certificate request (sent with an idempotency
+/// token, so a repeat names the same request), the DNS-only validation CNAME (a POST, looked up
+/// after a lost answer) and the rest of the chain. However the faults fall, the clean end state is
+/// exactly one requested certificate — issued, tagged, served by the custom domain — and exactly
+/// one validation record at the name ACM asks for; a clean run after it writes nothing.
+#[test]
+fn acm_issued_link_domain_converges_when_write_answers_are_lost() {
+    use crate::acm_issued::{acm_certificates, acm_domain, validation_records};
+    for seed in seeds(1) {
+        eprintln!(
+            "chaos seed {seed}: link-domain with source = acm, 30% of writes lose their answer"
+        );
+        let stack = crate::acm_issued::stack("1");
+        stack.sample_api("ditto-api", "prod");
+        let text = format!(
+            "[cloudflare]\nzone = \"{ZONE}\"\nssl_mode = \"strict\"\n\n\
+             [aws]\nregion = \"us-east-1\"\n\n\
+             [retry]\nmax_attempts = 6\nmax_quota_waits = 5\nrequest_timeout_seconds = {REQUEST_TIMEOUT_SECONDS}\n\n{}",
+            acm_domain("validation_timeout_seconds = 60\n")
+        );
+        let config = stack.dir.path().join("chaos-acm.toml");
+        std::fs::write(&config, text).unwrap();
+        let proxies = Proxies::start(&stack);
+        proxies.set(faults_after_on_writes(seed));
+        let runs = until_ok(&stack, &proxies, &config, &["link-domain"], 4);
+        let injected = proxies.injected();
+        proxies.clear();
+        assert_eq!(
+            runs.last().unwrap().code,
+            0,
+            "seed {seed}: no exit 0 in 4 runs ({injected} faults)\n{}",
+            describe(&runs)
+        );
+        through(&stack, &proxies, &config, &["link-domain"]).assert_code(0);
+
+        let certs = acm_certificates(&stack);
+        assert_eq!(
+            certs.len(),
+            1,
+            "seed {seed}: one requested certificate: {certs:#?}"
+        );
+        let cert = &certs[0];
+        assert_eq!(cert["type"], "AMAZON_ISSUED", "seed {seed}");
+        assert_eq!(cert["status"], "ISSUED", "seed {seed}");
+        assert_eq!(cert["tags"]["flarelink:managed"], "true", "seed {seed}");
+        assert_eq!(cert["tags"]["flarelink:hostname"], HOST, "seed {seed}");
+        let aws = stack.aws_state();
+        let domains = aws["domains"].as_array().unwrap();
+        assert_eq!(domains.len(), 1, "seed {seed}: {aws:#}");
+        assert_eq!(domains[0]["certificate"], cert["arn"], "seed {seed}");
+        let records = validation_records(&stack);
+        assert_eq!(
+            records.len(),
+            1,
+            "seed {seed}: one validation record: {records:#?}"
+        );
+        assert_eq!(
+            records[0]["name"].as_str().unwrap().trim_end_matches('.'),
+            cert["record"]["Name"]
+                .as_str()
+                .unwrap()
+                .trim_end_matches('.'),
+            "seed {seed}"
+        );
+        assert_eq!(records[0]["proxied"], false, "seed {seed}: DNS-only");
+
+        let again = stack.flarelink(&config, &["--output", "json", "link-domain"]);
+        again.assert_code(0);
+        assert!(
+            again.writes().is_empty(),
+            "seed {seed}: {:?}",
+            again.writes()
+        );
+        eprintln!(
+            "chaos seed {seed}: converged in {} run(s), {injected} faults",
+            runs.len()
+        );
+    }
+}
