@@ -2,7 +2,7 @@
 //! environment (token shape, region, profile, endpoints) — and nothing else: no network call.
 //! Exit 0 when a run would start, 2 on bad input.
 
-use flarelink_core::config::{Config, ConfigErrors, Environment};
+use flarelink_core::config::{CertificateSource, Config, ConfigErrors, Domain, Environment};
 use serde_json::json;
 
 use crate::args::{CheckArgs, Cli};
@@ -73,8 +73,12 @@ fn print_summary(
                 "rest_api": d.rest_api,
                 "stage": d.stage,
                 "base_path": d.base_path_display(),
+                "certificate_source": d.certificate.source,
                 "key_type": d.certificate.key_type.as_str(),
                 "validity_days": d.certificate.validity_days,
+                "renew_before_days": d.certificate.renew_before_days,
+                "validation_timeout_seconds": (d.certificate.source == CertificateSource::Acm)
+                    .then_some(d.certificate.validation_timeout_seconds),
             })
         })
         .collect();
@@ -152,6 +156,7 @@ fn print_summary(
                 d.base_path_display()
             ),
         );
+        row("certificate", certificate_line(d));
     }
     if let Some(api) = &config.api {
         row(
@@ -172,5 +177,26 @@ fn print_summary(
                 c.user_pool, c.app_client, c.domain_prefix
             ),
         );
+    }
+}
+
+/// Where the hostname's certificate comes from, as `config check` shows it.
+fn certificate_line(d: &Domain) -> String {
+    let c = &d.certificate;
+    let renew = match c.renew_before_days {
+        Some(days) => format!("renewed {days} days before expiry"),
+        None => "renewed 30 days (or a third of its lifetime) before expiry".into(),
+    };
+    match c.source {
+        CertificateSource::OriginCa => format!(
+            "{}: Cloudflare Origin CA ({}, {} days) imported into ACM, {renew}",
+            d.hostname,
+            c.key_type.as_str(),
+            c.validity_days
+        ),
+        CertificateSource::Acm => format!(
+            "{}: issued by ACM (DNS validation in Cloudflare, waited for up to {} s), renewed by ACM",
+            d.hostname, c.validation_timeout_seconds
+        ),
     }
 }
