@@ -17,19 +17,19 @@ const POKEMON_ROUTES: &str = "[[api.route]]\npath = \"/ditto\"\nmethod = \"GET\"
      [[api.route]]\npath = \"/pokemon/{name}\"\nmethod = \"GET\"\n\
      upstream = \"https://pokeapi.co/api/v2/pokemon/{name}\"\n\n";
 
-struct Env {
-    s: Standins,
+pub(crate) struct Env {
+    pub(crate) s: Standins,
     dir: tempfile::TempDir,
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Out {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Out {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
                 "not JSON ({e}):\n{}\n--- stderr ---\n{}",
@@ -39,7 +39,7 @@ impl Out {
     }
 
     #[track_caller]
-    fn code(&self, code: i32) -> &Self {
+    pub(crate) fn code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code, code,
             "exit code\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -51,7 +51,12 @@ impl Out {
 
 impl Env {
     fn start() -> Env {
-        let s = Standins::start(&sibling_binary("cloudflare-emulator"), &[]);
+        Env::start_with(&[])
+    }
+
+    /// With extra `scripts/standins` arguments (e.g. `--acm-validation-wait 0`).
+    pub(crate) fn start_with(args: &[&str]) -> Env {
+        let s = Standins::start(&sibling_binary("cloudflare-emulator"), args);
         Env {
             s,
             dir: tempfile::tempdir().unwrap(),
@@ -63,7 +68,7 @@ impl Env {
     /// CA root as the chain. The guide's zone-wide SSL/TLS mode (`ssl_scope = "zone"`): these
     /// tests change the zone's mode and add other proxied names, and expect them to follow it
     /// (the default hostname scope is proven in `ssl_scope.rs`).
-    fn config(&self, ssl_mode: &str, routes: &str) -> PathBuf {
+    pub(crate) fn config(&self, ssl_mode: &str, routes: &str) -> PathBuf {
         let text = format!(
             "[cloudflare]\nzone = \"example.com\"\nssl_mode = \"{ssl_mode}\"\nssl_scope = \"zone\"\norigin_ca_roots = [{root:?}]\n\n\
              [aws]\nregion = \"us-east-1\"\n\n[retry]\nmax_attempts = 2\n\n\
@@ -78,7 +83,7 @@ impl Env {
         path
     }
 
-    fn flarelink(&self, config: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Out {
+    pub(crate) fn flarelink(&self, config: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Out {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
         cmd.arg("--config").arg(config).args(args);
         self.s.configure_command(&mut cmd);
@@ -92,7 +97,7 @@ impl Env {
     }
 
     /// provision → users create → token → link-domain; returns the ID token.
-    fn guide(&self, config: &PathBuf) -> String {
+    pub(crate) fn guide(&self, config: &PathBuf) -> String {
         let pw = [("E2E_PASSWORD", PASSWORD)];
         self.flarelink(config, &["provision"], &[]).code(0);
         self.flarelink(
@@ -129,8 +134,10 @@ impl Env {
         id
     }
 
-    /// `flarelink verify` through the edge (or `via`), with the token from `$E2E_TOKEN`.
-    fn verify(
+    /// `flarelink verify` through the edge (or `via`), with the token from `$E2E_TOKEN`; every
+    /// other name (the custom domain's regional name, the default endpoint: verify's direct
+    /// calls) goes to the data plane, never to DNS.
+    pub(crate) fn verify(
         &self,
         config: &PathBuf,
         extra: &[&str],
@@ -143,11 +150,14 @@ impl Env {
             .map(|w| w[1])
             .unwrap_or(HOST);
         let resolve = format!("{resolve_host}:{}:127.0.0.1", via.port());
+        let aws_names = format!("*:{}:127.0.0.1", self.s.dataplane_address().port());
         let ca = self.s.edge_ca_file().display().to_string();
         let mut args = vec![
             "verify",
             "--resolve",
             &resolve,
+            "--resolve",
+            &aws_names,
             "--ca-file",
             &ca,
             "--token-env",
@@ -160,7 +170,7 @@ impl Env {
     }
 
     /// A Cloudflare API call with the stand-ins' token (plain urllib: independent of flarelink).
-    fn cloudflare(&self, method: &str, path: &str, body: Value) -> Value {
+    pub(crate) fn cloudflare(&self, method: &str, path: &str, body: Value) -> Value {
         self.s.python(&format!(
             r#"
 import json, os, urllib.request
@@ -235,6 +245,7 @@ emit([z.name for z in Cloudflare().zones.list(name="example.com")])
     // verify agrees, signing in itself.
     let edge = env.s.edge_address();
     let resolve = format!("{HOST}:{}:127.0.0.1", edge.port());
+    let aws_names = format!("*:{}:127.0.0.1", env.s.dataplane_address().port());
     let ca = env.s.edge_ca_file().display().to_string();
     let ok = env.flarelink(
         &config,
@@ -242,6 +253,8 @@ emit([z.name for z in Cloudflare().zones.list(name="example.com")])
             "verify",
             "--resolve",
             &resolve,
+            "--resolve",
+            &aws_names,
             "--ca-file",
             &ca,
             "--username",

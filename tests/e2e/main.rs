@@ -21,6 +21,7 @@ mod ssl_scope;
 mod step_commands;
 mod story;
 mod unlink;
+mod verify_lock;
 
 use harness::{Stack, HOST};
 use serde_json::Value;

@@ -107,7 +107,9 @@ pub enum Command {
     LoginUrl,
     /// Call https://<hostname>/<route> without a token (expects 401) and with one (expects 2xx),
     /// and explain what goes wrong: expired token, token from another pool, unknown hostname,
-    /// CNAME not proxied, TLS failures, upstream errors.
+    /// CNAME not proxied, TLS failures, upstream errors. Then calls around Cloudflare — the
+    /// custom domain's regional name without a client certificate, the REST API's default
+    /// endpoint — which must be refused when the origin lock is on (information otherwise).
     Verify(VerifyArgs),
     /// Check the configuration: every check of config.toml, the flags and the environment that a
     /// real run makes, and no network call. Exit 0 when a run would start, 2 on bad input —
@@ -211,12 +213,19 @@ pub struct VerifyArgs {
     /// Extra trusted root certificate (PEM file), e.g. for a staging setup.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<std::path::PathBuf>,
-    /// Connect to ADDR:PORT instead of resolving HOST (like curl's --resolve, HOST:PORT:ADDR).
+    /// Connect to ADDR:PORT instead of resolving HOST (like curl's --resolve, HOST:PORT:ADDR;
+    /// repeatable). HOST `*` stands for every name not listed otherwise, e.g. the custom
+    /// domain's regional name and the default endpoint on a local data plane.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
     /// Do not require the answer to come through Cloudflare.
     #[arg(long)]
     pub allow_direct: bool,
+    /// Fail unless the custom domain's regional name and the REST API's default endpoint
+    /// refuse direct calls, as when the hostname's [[domain]] says origin_lock = "mtls" (e.g.
+    /// for a lock set up outside flarelink).
+    #[arg(long)]
+    pub require_origin_lock: bool,
 }
 
 #[derive(Debug, Args, Clone)]

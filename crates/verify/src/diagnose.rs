@@ -71,6 +71,12 @@ pub enum DiagnosisKind {
     Throttled,
     CloudflareOriginError,
     Unexpected,
+    /// The custom domain's regional name answered a direct call without a client certificate.
+    RegionalNameOpen,
+    /// The REST API's default execute-api endpoint answered.
+    DefaultEndpointOpen,
+    /// A direct call got neither a refusal nor an answer (timeout, DNS), or could not be made.
+    BypassNotChecked,
 }
 
 /// What went wrong and what to do.
@@ -87,7 +93,11 @@ impl fmt::Display for Diagnosis {
     }
 }
 
-fn d(kind: DiagnosisKind, summary: impl Into<String>, fix: impl Into<String>) -> Diagnosis {
+pub(crate) fn d(
+    kind: DiagnosisKind,
+    summary: impl Into<String>,
+    fix: impl Into<String>,
+) -> Diagnosis {
     Diagnosis {
         kind,
         summary: summary.into(),
@@ -372,7 +382,7 @@ fn diagnose_failure(f: &Failure, e: &Expectation) -> Diagnosis {
             ),
             "if the record is proxied, check the zone's edge certificate in Cloudflare (SSL/TLS › Edge Certificates); otherwise turn the proxy on",
         ),
-        FailureKind::CertificateOther | FailureKind::Tls => d(
+        FailureKind::CertificateOther | FailureKind::Tls | FailureKind::TlsRefused => d(
             DiagnosisKind::TlsFailed,
             format!("TLS with {host} failed: {}", f.message),
             "check the record is proxied and the zone's edge certificate is active",

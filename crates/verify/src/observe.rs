@@ -124,6 +124,9 @@ pub enum FailureKind {
     CertificateExpired,
     CertificateOther,
     Tls,
+    /// The server ended the TLS handshake with an alert (e.g. it asked for a client
+    /// certificate and got none): a refusal, not a broken network path.
+    TlsRefused,
     ConnectionRefused,
     Connect,
     Timeout,
@@ -167,17 +170,25 @@ impl fmt::Display for DnsFailure {
 
 impl StdError for DnsFailure {}
 
-/// Name resolution: the probe's overrides first, then (unless disabled) the system resolver.
+/// Name resolution: the probe's overrides first (an exact name, then curl's `*` for every other
+/// name), then (unless disabled) the system resolver.
 #[derive(Debug, Clone)]
 pub(crate) struct Resolver {
     pub overrides: BTreeMap<String, SocketAddr>,
     pub system: bool,
 }
 
+/// The `--resolve` host that stands for every name not listed otherwise (as curl's).
+pub const ANY_HOST: &str = "*";
+
 impl Resolver {
     pub async fn lookup(&self, host: &str) -> Result<Vec<SocketAddr>, DnsFailure> {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        if let Some(addr) = self.overrides.get(&host) {
+        if let Some(addr) = self
+            .overrides
+            .get(&host)
+            .or_else(|| self.overrides.get(ANY_HOST))
+        {
             return Ok(vec![*addr]);
         }
         if !self.system {
@@ -227,6 +238,7 @@ fn classify_rustls(e: &rustls::Error) -> FailureKind {
             C::Expired | C::ExpiredContext { .. } => FailureKind::CertificateExpired,
             _ => FailureKind::CertificateOther,
         },
+        rustls::Error::AlertReceived(_) => FailureKind::TlsRefused,
         _ => FailureKind::Tls,
     }
 }
@@ -306,9 +318,10 @@ pub(crate) fn classify(err: &reqwest::Error) -> (FailureKind, String) {
     (kind, message)
 }
 
-/// Accepts any certificate: used only to read what a host presents after verification failed.
+/// Accepts any certificate: used only to read what a host presents after verification failed,
+/// and for the bypass calls, which send nothing secret (see `bypass.rs`).
 #[derive(Debug)]
-struct ShowAnything(Arc<rustls::crypto::CryptoProvider>);
+pub(crate) struct ShowAnything(pub Arc<rustls::crypto::CryptoProvider>);
 
 impl rustls::client::danger::ServerCertVerifier for ShowAnything {
     fn verify_server_cert(

@@ -10,6 +10,7 @@ use chrono::Utc;
 use flarelink_auth::{decode_claims, Secret};
 use serde::Serialize;
 
+use crate::bypass::{run_bypass, BypassReport, BypassTargets};
 use crate::diagnose::{diagnose, Diagnosis, Expectation, ExpectedStatus};
 use crate::observe::{
     classify, presented_certificate, Failure, FailureKind, Observed, Resolver, Response,
@@ -43,6 +44,8 @@ pub struct Probe {
     pub expected_pool_id: Option<String>,
     /// The app client tokens should come from.
     pub expected_client_id: Option<String>,
+    /// The direct calls around Cloudflare to make after the edge checks (`None`: none).
+    pub bypass: Option<BypassTargets>,
 }
 
 impl Probe {
@@ -58,6 +61,7 @@ impl Probe {
             require_cloudflare: true,
             expected_pool_id: None,
             expected_client_id: None,
+            bypass: None,
         }
     }
 }
@@ -85,11 +89,15 @@ pub struct Check {
     pub diagnosis: Option<Diagnosis>,
 }
 
-/// All checks; `ok` when every one passed.
+/// All checks; `ok` when every one passed (the direct calls' too, which pass unless the lock
+/// is required).
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
     pub url: String,
     pub checks: Vec<Check>,
+    /// The direct calls around Cloudflare, when they were asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bypass: Option<BypassReport>,
     pub ok: bool,
 }
 
@@ -112,6 +120,9 @@ impl fmt::Display for VerifyReport {
                 writeln!(f, "       {}", d.summary)?;
                 writeln!(f, "       fix: {}", d.fix)?;
             }
+        }
+        if let Some(b) = &self.bypass {
+            write!(f, "{b}")?;
         }
         Ok(())
     }
@@ -192,15 +203,20 @@ pub async fn run_checks(probe: &Probe) -> Result<VerifyReport, ProbeError> {
             diagnosis,
         });
     }
-    let ok = checks.iter().all(|c| c.passed);
+    let bypass = match &probe.bypass {
+        Some(targets) => Some(run_bypass(targets, &resolver, &host, route, probe.timeout).await?),
+        None => None,
+    };
+    let ok = checks.iter().all(|c| c.passed) && bypass.as_ref().is_none_or(BypassReport::ok);
     Ok(VerifyReport {
         url: url.to_string(),
         checks,
+        bypass,
         ok,
     })
 }
 
-async fn call(
+pub(crate) async fn call(
     client: &reqwest::Client,
     resolver: &Resolver,
     url: &url::Url,

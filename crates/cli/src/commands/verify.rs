@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use flarelink_core::config::{Config, ConfigError, ConfigErrors};
 use flarelink_core::session::{self, Flow};
-use flarelink_verify::{run_checks, Probe, Secret};
+use flarelink_verify::{
+    run_checks, BypassTargets, DefaultEndpointTarget, Probe, RegionalTarget, Secret, ANY_HOST,
+};
 
 use crate::args::{Cli, VerifyArgs};
 use crate::clients::{self, Built};
@@ -15,14 +17,16 @@ use crate::commands::password;
 use crate::progress::Ui;
 use crate::{load_config, report_config_errors, report_error};
 
-/// `HOST:PORT:ADDR` as curl takes it.
+/// `HOST:PORT:ADDR` as curl takes it; HOST may be `*` (every name not listed otherwise), as
+/// curl's. Checked as a name: `*.example.com` or a URL is refused rather than silently never
+/// matching.
 fn parse_resolve(value: &str) -> Result<(String, SocketAddr), ConfigError> {
     let bad = || {
         ConfigError::new(
             "--resolve",
             value,
             "is not HOST:PORT:ADDR",
-            "write it like curl does: api.example.com:443:127.0.0.1",
+            "write it like curl does: api.example.com:443:127.0.0.1 (HOST * for every other name)",
         )
     };
     let mut parts = value.splitn(3, ':');
@@ -31,13 +35,30 @@ fn parse_resolve(value: &str) -> Result<(String, SocketAddr), ConfigError> {
         parts.next().ok_or_else(bad)?,
         parts.next().ok_or_else(bad)?,
     );
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.contains('*') && host != ANY_HOST {
+        return Err(ConfigError::new(
+            "--resolve",
+            value,
+            format!("HOST {host:?} is a partial wildcard, which curl does not take either"),
+            "name the host exactly (e.g. d-abc123.execute-api.us-east-1.amazonaws.com:443:127.0.0.1), or use * for every name not listed otherwise",
+        ));
+    }
+    let name_like = host == ANY_HOST
+        || (!host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
+    if !name_like {
+        return Err(bad());
+    }
     let port: u16 = port.parse().map_err(|_| bad())?;
     let addr = (addr.trim_matches(['[', ']']), port)
         .to_socket_addrs()
         .map_err(|_| bad())?
         .next()
         .ok_or_else(bad)?;
-    Ok((host.to_ascii_lowercase(), addr))
+    Ok((host, addr))
 }
 
 /// Everything from the command line and the config, checked before any network call.
@@ -153,17 +174,20 @@ pub async fn run(cli: &Cli, args: &VerifyArgs, human: bool) -> u8 {
         None => None,
     };
 
-    // With AWS at hand, learn which pool and client tokens must come from (and sign in).
+    // AWS, when at hand: which pool and client tokens must come from (and the sign-in), and
+    // where the ways around Cloudflare are. Without it verify still calls the hostname.
+    let aws = match clients::aws_only(&config, true, Arc::new(Ui::new(false))).await {
+        Ok(Built::Ready(aws)) => Some(aws),
+        _ => None,
+    };
     if let Some(c) = config.cognito.as_ref() {
-        if let Ok(Built::Ready(aws)) =
-            clients::aws_only(&config, true, Arc::new(Ui::new(false))).await
-        {
-            match session::target(&aws, c).await {
+        if let Some(aws) = &aws {
+            match session::target(aws, c).await {
                 Ok(target) => {
                     probe.expected_pool_id = Some(target.pool.id.clone());
                     probe.expected_client_id = Some(target.client.id.clone());
                     if let (Some(username), Some(password)) = (&args.username, &password) {
-                        match session::sign_in(&aws, &target, username, password, Flow::Srp).await {
+                        match session::sign_in(aws, &target, username, password, Flow::Srp).await {
                             Ok(tokens) => {
                                 probe.token =
                                     Some(Secret::new(tokens.id_token.expose().to_string()))
@@ -189,6 +213,18 @@ pub async fn run(cli: &Cli, args: &VerifyArgs, human: bool) -> u8 {
             human,
         );
     }
+
+    let hostname = probe.base_url.trim_start_matches("https://").to_owned();
+    probe.bypass = Some(
+        bypass_targets(
+            aws.as_deref(),
+            &config,
+            &hostname,
+            &probe.route,
+            args.require_origin_lock,
+        )
+        .await,
+    );
 
     match run_checks(&probe).await {
         Ok(report) => {
@@ -226,6 +262,95 @@ pub async fn run(cli: &Cli, args: &VerifyArgs, human: bool) -> u8 {
     }
 }
 
+/// The route below the API mapping: the hostname's route without the mapping's base path
+/// (the default endpoint has the stage where the custom domain has the base path).
+fn below_base_path(route: &str, base_path: Option<&str>) -> String {
+    let Some(base) = base_path
+        .map(|b| b.trim_matches('/'))
+        .filter(|b| !b.is_empty())
+    else {
+        return route.to_owned();
+    };
+    match route.strip_prefix('/').and_then(|r| r.strip_prefix(base)) {
+        Some("") => "/".to_owned(),
+        Some(rest) if rest.starts_with('/') => rest.to_owned(),
+        _ => route.to_owned(),
+    }
+}
+
+/// Where the two ways around Cloudflare are for `hostname`, read from API Gateway (reads only:
+/// GetDomainName, the REST API and its `disableExecuteApiEndpoint`). Without AWS access, or
+/// without a custom domain / `[[domain]]`, a target says why it is unknown.
+async fn bypass_targets(
+    aws: Option<&flarelink_aws::AwsClients>,
+    config: &Config,
+    hostname: &str,
+    route: &str,
+    require: bool,
+) -> BypassTargets {
+    let domain = config.domains.iter().find(|d| d.hostname == hostname);
+    let lock_required = require || domain.is_some_and(|d| d.origin_lock_required());
+    let Some(aws) = aws else {
+        let why =
+            "no AWS access (credentials and region) to read the custom domain and the REST API"
+                .to_owned();
+        return BypassTargets {
+            lock_required,
+            regional: Err(why.clone()),
+            default_endpoint: Err(why),
+        };
+    };
+    let apigw = &aws.apigateway;
+    let regional = match apigw.get_domain_name(hostname).await {
+        Ok(Some(d)) => match d.regional_domain_name {
+            Some(regional_name) => {
+                let mutual_tls_configured = match apigw.get_domain_client_auth(hostname).await {
+                    Ok(Some(auth)) => Some(auth.mutual_tls.is_some()),
+                    _ => None,
+                };
+                Ok(RegionalTarget {
+                    regional_name,
+                    mutual_tls_configured,
+                })
+            }
+            None => Err(format!(
+                "the custom domain {hostname} has no regional name (not a REGIONAL domain)"
+            )),
+        },
+        Ok(None) => Err(format!(
+            "API Gateway has no custom domain {hostname} in {}",
+            aws.region()
+        )),
+        Err(e) => Err(format!("could not read the custom domain {hostname}: {e}")),
+    };
+    let default_endpoint = match domain {
+        None => Err(format!(
+            "{hostname} is not a [[domain]] of the configuration, so its REST API is not known"
+        )),
+        Some(d) => {
+            match flarelink_core::resolve::rest_api(apigw, &d.rest_api, &d.stage, hostname).await {
+                Ok(api) => Ok(DefaultEndpointTarget {
+                    disabled_setting: apigw
+                        .execute_api_endpoint_disabled(&api.id)
+                        .await
+                        .ok()
+                        .flatten(),
+                    rest_api_id: api.id,
+                    region: aws.region().to_owned(),
+                    stage: d.stage.clone(),
+                    path: below_base_path(route, d.base_path.as_deref()),
+                }),
+                Err(e) => Err(format!("could not find the REST API: {e}")),
+            }
+        }
+    };
+    BypassTargets {
+        lock_required,
+        regional,
+        default_endpoint,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +363,20 @@ mod tests {
         assert!(parse_resolve("api.example.com:443").is_err());
         assert!(parse_resolve("api.example.com:x:127.0.0.1").is_err());
         assert!(parse_resolve("api.example.com:443:[::1]").is_ok());
+        let (h, a) = parse_resolve("*:8443:127.0.0.1").unwrap();
+        assert_eq!((h.as_str(), a.port()), ("*", 8443));
+        let e = parse_resolve("*.execute-api.us-east-1.amazonaws.com:443:127.0.0.1").unwrap_err();
+        assert!(e.to_string().contains("partial wildcard"), "{e}");
+        assert!(parse_resolve(":443:127.0.0.1").is_err());
+        assert!(parse_resolve("https://api.example.com:443:127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn default_endpoint_path_drops_the_base_path() {
+        assert_eq!(below_base_path("/ditto", None), "/ditto");
+        assert_eq!(below_base_path("/v1/ditto", Some("v1")), "/ditto");
+        assert_eq!(below_base_path("/v1", Some("v1")), "/");
+        assert_eq!(below_base_path("/v10/ditto", Some("v1")), "/v10/ditto");
+        assert_eq!(below_base_path("/a/b/c", Some("a/b")), "/c");
     }
 }

@@ -157,6 +157,16 @@ impl Domain {
     pub fn base_path_display(&self) -> &str {
         self.base_path.as_deref().unwrap_or("(none)")
     }
+
+    /// Whether the configuration turns the origin lock on for this hostname
+    /// (`origin_lock = "mtls"`), which `verify` then requires.
+    ///
+    /// The `origin_lock` key is added by the origin-lock steps (issue 13, branch issue-13lock);
+    /// until it is part of the configuration no file can turn the lock on, so this is `false`.
+    /// At that merge this reads the key: `self.origin_lock == OriginLock::Mtls`.
+    pub fn origin_lock_required(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
