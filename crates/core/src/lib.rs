@@ -8,6 +8,7 @@ pub mod certs;
 pub mod config;
 pub mod error;
 pub mod in_use;
+pub mod keys;
 pub mod link;
 pub mod ownership;
 pub mod provision;

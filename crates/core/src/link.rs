@@ -262,9 +262,19 @@ async fn discover(
                 let managed = managed_of(&inventory, &d.hostname);
                 let needs_key = certificate_steps
                     && d.certificate.source == CertificateSource::OriginCa
-                    && !options.dry_run
                     && acm_import::reusable(&managed, now, None, &d.certificate).is_none();
-                needs_key.then(|| KeyInTheMaking::start(d.certificate.key_type))
+                let (h, key_type) = (d.hostname.as_str(), d.certificate.key_type);
+                match (needs_key, options.dry_run) {
+                    (false, _) => None,
+                    // A writing run's look: the run under the lock will take it (`keys`).
+                    (true, true) => {
+                        if options.look {
+                            clouds.keys.prepare(h, key_type);
+                        }
+                        None
+                    }
+                    (true, false) => Some(clouds.keys.take(h, key_type)),
+                }
             })
             .collect();
         Ok::<_, Error>((inventory, served, keys))
@@ -827,7 +837,12 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
         settle.crash_point(CustomDomain, changed)?;
     }
 
-    if let Some((api, decision)) = &mapping {
+    // Steps 4 and 5 need nothing from each other (the CNAME only the domain's regional name):
+    // they run side by side, and both run to their end before either is settled.
+    let mapping_fut = async {
+        let Some((api, decision)) = &mapping else {
+            return Ok(None);
+        };
         let mut r = api_mapping::report(&domain, api, decision);
         api_mapping::apply(
             &clouds.aws()?.apigateway,
@@ -839,10 +854,12 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
             attempts,
         )
         .await?;
-        settle.step(r, &mut steps)?;
-    }
-
-    if let Some((records, decision)) = &dns {
+        Ok::<_, Error>(Some(r))
+    };
+    let dns_fut = async {
+        let Some((records, decision)) = &dns else {
+            return Ok(None);
+        };
         let zone = zone.expect("the DNS step resolves the zone");
         let target =
             match &summary.regional_domain_name {
@@ -876,6 +893,21 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
             attempts,
         )
         .await?;
+        Ok::<_, Error>(Some(r))
+    };
+    let (mapped, pointed) = tokio::join!(mapping_fut, dns_fut);
+    match mapped {
+        Ok(Some(r)) => settle.step(r, &mut steps)?,
+        Ok(None) => {}
+        Err(e) => {
+            // The record was written all the same: say so before the mapping's error.
+            if let Ok(Some(r)) = pointed {
+                settle.report(r, &mut steps);
+            }
+            return Err(e);
+        }
+    }
+    if let Some(r) = pointed? {
         settle.step(r, &mut steps)?;
     }
     Ok((steps, summary, warnings))

@@ -9,6 +9,7 @@ use flarelink_cloudflare::{CloudflareClient, Zone};
 
 use crate::config::{Config, ZoneRef};
 use crate::error::Error;
+use crate::keys::KeyPool;
 use crate::report::StepId;
 
 /// The two clouds, already configured. AWS may be absent when the command needs only
@@ -21,6 +22,8 @@ pub struct Clouds {
     /// resolves it, and the lock and the run under it use it without a second lookup (a zone's
     /// id and name do not change between the two).
     zone: Arc<Mutex<Option<(ZoneKey, Zone)>>>,
+    /// Private keys a writing run's look started for the run under the lock (`keys`).
+    pub(crate) keys: KeyPool,
 }
 
 /// What a zone lookup depends on: the zone as configured and the hostnames checked against it.
@@ -32,6 +35,7 @@ impl Clouds {
             cloudflare,
             aws,
             zone: Arc::default(),
+            keys: KeyPool::default(),
         }
     }
 
@@ -81,6 +85,9 @@ pub struct RunOptions {
     pub force: bool,
     /// Stop right after this step is applied (crash-recovery tests; `FLARELINK_FAULT_AFTER_STEP`).
     pub fault_after: Option<StepId>,
+    /// With `dry_run`: this is a writing run's read-only look, so the private keys the run will
+    /// need are started now and wait in `Clouds` for the run under the lock (`keys`).
+    pub look: bool,
 }
 
 /// The steps a command runs: `link-domain` all six, a step command its own.

@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use flarelink_cloudflare::{
     CloudflareClient, NewOriginCertificate, OriginCertificate, OriginRequestType,
 };
-use tokio::task::JoinHandle;
 
-use crate::certs::{self, is_flarelink_csr_for, CertError, CertificateFacts, PrivateKey};
+use crate::certs::{self, is_flarelink_csr_for, CertificateFacts, PrivateKey};
+pub use crate::keys::KeyInTheMaking;
 use crate::config::{CertificateSpec, Domain, KeyType};
 use crate::error::{Context, Error};
 use crate::report::{Action, StepId, StepReport};
@@ -102,23 +102,6 @@ pub fn issued_for_csr<'a>(
 /// A PEM's content without line breaks or surrounding space (Cloudflare may re-wrap lines).
 fn pem_body(pem: &str) -> String {
     pem.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
-/// A private key being generated on a blocking thread. It is started as soon as the ACM
-/// inventory shows that a new certificate is needed, so the ~0.1 s an RSA key takes runs beside
-/// the rest of the reads instead of after them.
-pub struct KeyInTheMaking(JoinHandle<Result<PrivateKey, CertError>>);
-
-impl KeyInTheMaking {
-    pub fn start(key_type: KeyType) -> Self {
-        KeyInTheMaking(tokio::task::spawn_blocking(move || {
-            PrivateKey::generate(key_type)
-        }))
-    }
-
-    async fn ready(self) -> Result<PrivateKey, CertError> {
-        self.0.await.expect("key generation does not panic")
-    }
 }
 
 /// The report of the plan: reuse (`exists`, or `change` when orphans are revoked) or issue.
