@@ -36,7 +36,10 @@ impl KeyPool {
     /// Starts a key for `hostname` unless one is already parked (a look run twice makes one).
     pub fn prepare(&self, hostname: &str, key_type: KeyType) {
         let mut parked = self.0.lock().expect("key pool");
-        if !parked.iter().any(|(h, t, _)| h == hostname && *t == key_type) {
+        if !parked
+            .iter()
+            .any(|(h, t, _)| h == hostname && *t == key_type)
+        {
             parked.push((
                 hostname.to_string(),
                 key_type,

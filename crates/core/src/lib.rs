@@ -20,6 +20,7 @@ pub mod run;
 pub mod run_lock;
 pub mod session;
 pub mod settle;
+pub mod step_context;
 pub mod steps;
 pub mod unlink;
 pub mod write_once;
