@@ -352,7 +352,7 @@ async fn discover_host_aws(
     };
     let api_fut = async {
         if selection.has(ApiMapping) {
-            api_mapping::discover_api(apigw, domain).await.map(Some)
+            api_mapping::discover_api(clouds, domain).await.map(Some)
         } else {
             Ok(None)
         }

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use flarelink_aws::AwsClients;
+use flarelink_aws::{AwsClients, RestApi};
 use flarelink_cloudflare::{CloudflareClient, Zone};
 
 use crate::config::{Config, ZoneRef};
@@ -24,6 +24,9 @@ pub struct Clouds {
     zone: Arc<Mutex<Option<(ZoneKey, Zone)>>>,
     /// Private keys a writing run's look started for the run under the lock (`keys`).
     pub(crate) keys: KeyPool,
+    /// The REST APIs a look resolved (configured `rest_api` → the API): the run under the lock
+    /// checks each one again by id (`api_mapping::discover_api`) instead of listing them all.
+    rest_apis: Arc<Mutex<Vec<(String, RestApi)>>>,
 }
 
 /// What a zone lookup depends on: the zone as configured and the hostnames checked against it.
@@ -36,6 +39,7 @@ impl Clouds {
             aws,
             zone: Arc::default(),
             keys: KeyPool::default(),
+            rest_apis: Arc::default(),
         }
     }
 
@@ -53,6 +57,20 @@ impl Clouds {
         let zone = crate::resolve::zone(&self.cloudflare, &key.0, &key.1).await?;
         *self.zone.lock().expect("zone") = Some((key, zone.clone()));
         Ok(zone)
+    }
+
+    /// The REST API this process resolved `wanted` to before, if any.
+    pub(crate) fn rest_api_seen(&self, wanted: &str) -> Option<RestApi> {
+        let seen = self.rest_apis.lock().expect("rest apis");
+        seen.iter()
+            .find(|(w, _)| w == wanted)
+            .map(|(_, a)| a.clone())
+    }
+
+    pub(crate) fn remember_rest_api(&self, wanted: &str, api: &RestApi) {
+        let mut seen = self.rest_apis.lock().expect("rest apis");
+        seen.retain(|(w, _)| w != wanted);
+        seen.push((wanted.to_string(), api.clone()));
     }
 
     /// The AWS clients; an error (not a panic) if a step needs them and they were not built.
