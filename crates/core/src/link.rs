@@ -4,12 +4,13 @@
 //! 1. **Discover**, all at once: the Cloudflare zone, then (beside each other) the origin
 //!    certificates, the SSL mode and every hostname's DNS records; beside that, the ACM inventory
 //!    — after which a private key starts being made for every hostname that needs a new
-//!    certificate — and every hostname's custom domain (then its mappings) and REST API.
+//!    certificate (by a writing run's look already: `keys`) — and every hostname's custom domain
+//!    (then its mappings) and REST API.
 //! 2. **Decide**, purely: every step of every hostname, or a refusal before anything is written.
 //!    A dry-run stops here.
 //! 3. **Apply**: every hostname's chain (origin-cert → acm-import → custom-domain → api-mapping
-//!    → dns-record) side by side, the zone's SSL mode beside them. Hostnames queue only where
-//!    API Gateway's domain quota makes them (`quota`).
+//!    ‖ dns-record) side by side, the zone's SSL mode beside them. Hostnames queue only where
+//!    API Gateway's domain quota makes them (`quota`). The steps share one [`StepContext`].
 
 use std::sync::Arc;
 
@@ -661,7 +662,8 @@ async fn apply(
     Ok(())
 }
 
-/// One hostname's chain: steps 1–5 in order, each with what the ones before produced.
+/// One hostname's chain: steps 1–3 in order, then 4 and 5 side by side, each with what the ones
+/// before produced.
 async fn apply_host(
     cx: &StepContext<'_>,
     selection: &Selection,
