@@ -50,6 +50,9 @@ class DelayProxy:
         self.latency = 0.0
         self.requests = 0
         self.writes = 0
+        # When a list, every request is recorded in it (scripts/bench_timeline.py): arrival and
+        # answer times (time.perf_counter), method, path, X-Amz-Target and a peek at the body.
+        self.log = None
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
         threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
@@ -69,9 +72,13 @@ class DelayProxy:
             cwriter.close()
             return
 
+        pending = []  # this connection's requests awaiting their answer (clients do not pipeline)
+
         async def back():
             try:
                 while data := await sreader.read(65536):
+                    if pending:
+                        pending.pop(0)["end"] = time.perf_counter()
                     cwriter.write(data)
                     await cwriter.drain()
             except (ConnectionError, OSError):
@@ -90,6 +97,7 @@ class DelayProxy:
                         k, v = line.split(":", 1)
                         headers[k.strip().lower()] = v.strip()
                 op = headers.get("x-amz-target", "").rsplit(".", 1)[-1]
+                arrived = time.perf_counter()
                 self.requests += 1
                 if (not op.startswith(("List", "Describe", "Get"))) if op else method not in ("GET", "HEAD"):
                     self.writes += 1
@@ -97,8 +105,13 @@ class DelayProxy:
                     await asyncio.sleep(self.latency)
                 swriter.write(head)
                 length = int(headers.get("content-length") or 0)
-                if length:
-                    swriter.write(await creader.readexactly(length))
+                body = await creader.readexactly(length) if length else b""
+                swriter.write(body)
+                if self.log is not None:
+                    entry = {"start": arrived, "method": method, "path": lines[0].split(" ")[1], "op": op,
+                             "body": body[:2000].decode("utf-8", "replace")}
+                    self.log.append(entry)
+                    pending.append(entry)
                 await swriter.drain()
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, OSError):
             pass

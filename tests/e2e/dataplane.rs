@@ -3,11 +3,12 @@
 //! Cognito authorizer and the HTTP integration to the local upstream. Every outcome is read
 //! with an independent client (Python's http.client/ssl) as well as `flarelink verify`.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 
 use flarelink_test_support::standins::{sibling_binary, Standins};
 use serde_json::Value;
+
+use crate::guide_setup::{flarelink, guide_config, Out};
 
 const HOST: &str = "api.example.com";
 const PASSWORD: &str = "Superd3d$-e2e";
@@ -20,33 +21,6 @@ const POKEMON_ROUTES: &str = "[[api.route]]\npath = \"/ditto\"\nmethod = \"GET\"
 pub(crate) struct Env {
     pub(crate) s: Standins,
     dir: tempfile::TempDir,
-}
-
-pub(crate) struct Out {
-    pub(crate) code: i32,
-    pub(crate) stdout: String,
-    pub(crate) stderr: String,
-}
-
-impl Out {
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}):\n{}\n--- stderr ---\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-
-    #[track_caller]
-    pub(crate) fn code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
 }
 
 impl Env {
@@ -69,35 +43,17 @@ impl Env {
     /// tests change the zone's mode and add other proxied names, and expect them to follow it
     /// (the default hostname scope is proven in `ssl_scope.rs`).
     pub(crate) fn config(&self, ssl_mode: &str, routes: &str) -> PathBuf {
-        let text = format!(
-            "[cloudflare]\nzone = \"example.com\"\nssl_mode = \"{ssl_mode}\"\nssl_scope = \"zone\"\norigin_ca_roots = [{root:?}]\n\n\
-             [aws]\nregion = \"us-east-1\"\n\n[retry]\nmax_attempts = 2\n\n\
-             [cognito]\nuser_pool = \"APIgatewayUserPool\"\napp_client = \"APIgatewayUserPoolClient\"\n\
-             domain_prefix = \"apigatewayauthonetwothree\"\ncallback_urls = [\"https://example.com\"]\n\
-             deletion_protection = false\n\n[api]\nname = \"ditto-api\"\nstage = \"prod\"\n\n\
-             {routes}[[domain]]\nhostname = \"{HOST}\"\nrest_api = \"ditto-api\"\nstage = \"prod\"\n",
-            root = self.s.origin_ca_root().display().to_string(),
-        );
         let path = self.dir.path().join(format!("config-{ssl_mode}.toml"));
-        std::fs::write(&path, text).unwrap();
-        path
+        let cloudflare = format!("ssl_mode = \"{ssl_mode}\"\nssl_scope = \"zone\"\n");
+        guide_config(&self.s, path, HOST, &cloudflare, routes, "")
     }
 
-    pub(crate) fn flarelink(&self, config: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Out {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
-        cmd.arg("--config").arg(config).args(args);
-        self.s.configure_command(&mut cmd);
-        cmd.envs(env.iter().copied());
-        let out = cmd.output().expect("run flarelink");
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+    pub(crate) fn flarelink(&self, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+        flarelink(&self.s, config, args, env)
     }
 
     /// provision → users create → token → link-domain; returns the ID token.
-    pub(crate) fn guide(&self, config: &PathBuf) -> String {
+    pub(crate) fn guide(&self, config: &Path) -> String {
         let pw = [("E2E_PASSWORD", PASSWORD)];
         self.flarelink(config, &["provision"], &[]).code(0);
         self.flarelink(
@@ -137,13 +93,7 @@ impl Env {
     /// `flarelink verify` through the edge (or `via`), with the token from `$E2E_TOKEN`; every
     /// other name (the custom domain's regional name, the default endpoint: verify's direct
     /// calls) goes to the data plane, never to DNS.
-    pub(crate) fn verify(
-        &self,
-        config: &PathBuf,
-        extra: &[&str],
-        via: std::net::SocketAddr,
-        token: &str,
-    ) -> Out {
+    pub(crate) fn verify(&self, config: &Path, extra: &[&str], via: std::net::SocketAddr, token: &str) -> Out {
         let resolve_host = extra
             .windows(2)
             .find(|w| w[0] == "--hostname")

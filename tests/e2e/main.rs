@@ -11,6 +11,7 @@ mod corpus;
 mod crash_recovery;
 mod dataplane;
 mod golden;
+mod guide_setup;
 mod link;
 mod mutations;
 mod provision;

@@ -6,11 +6,12 @@
 //! dry-run, an unknown --hostname, automatic rotation in link-domain inside the renewal window,
 //! and convergence afterwards.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 
 use flarelink_test_support::standins::{sibling_binary, Standins};
 use serde_json::Value;
+
+use crate::guide_setup::{flarelink, guide_config, Out};
 
 const HOST: &str = "api.example.com";
 const PASSWORD: &str = "Superd3d$-rot";
@@ -20,28 +21,13 @@ struct Env {
     dir: tempfile::TempDir,
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// What these tests read of a run's report.
+trait Report {
+    fn actions(&self) -> Vec<(String, String)>;
+    fn writes(&self) -> Vec<(String, String)>;
 }
 
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
-
-    #[track_caller]
-    fn code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
+impl Report for Out {
     /// (step, action) of a `--output json` report.
     fn actions(&self) -> Vec<(String, String)> {
         self.json()["report"]["steps"]
@@ -76,36 +62,24 @@ impl Env {
     /// The guide's setup in Full (strict), one `[[domain]]` for `HOST` with `certificate`
     /// (the body of its `[domain.certificate]`).
     fn config(&self, name: &str, certificate: &str) -> PathBuf {
-        let text = format!(
-            "[cloudflare]\nzone = \"example.com\"\nssl_mode = \"strict\"\norigin_ca_roots = [{root:?}]\n\n\
-             [aws]\nregion = \"us-east-1\"\n\n[retry]\nmax_attempts = 2\n\n\
-             [cognito]\nuser_pool = \"APIgatewayUserPool\"\napp_client = \"APIgatewayUserPoolClient\"\n\
-             domain_prefix = \"apigatewayauthonetwothree\"\ncallback_urls = [\"https://example.com\"]\n\
-             deletion_protection = false\n\n[api]\nname = \"ditto-api\"\nstage = \"prod\"\n\n\
-             [[domain]]\nhostname = \"{HOST}\"\nrest_api = \"ditto-api\"\nstage = \"prod\"\n\
-             [domain.certificate]\n{certificate}\n",
-            root = self.s.origin_ca_root().display().to_string(),
-        );
         let path = self.dir.path().join(format!("{name}.toml"));
-        std::fs::write(&path, text).unwrap();
-        path
+        let certificate = format!("[domain.certificate]\n{certificate}\n");
+        guide_config(
+            &self.s,
+            path,
+            HOST,
+            "ssl_mode = \"strict\"\n",
+            "",
+            &certificate,
+        )
     }
 
-    fn flarelink(&self, config: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Out {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
-        cmd.arg("--config").arg(config).args(args);
-        self.s.configure_command(&mut cmd);
-        cmd.envs(env.iter().copied());
-        let out = cmd.output().expect("run flarelink");
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+    fn flarelink(&self, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+        flarelink(&self.s, config, args, env)
     }
 
     /// provision → users create → token → link-domain; returns the ID token.
-    fn guide(&self, config: &PathBuf) -> String {
+    fn guide(&self, config: &Path) -> String {
         let pw = [("E2E_PASSWORD", PASSWORD)];
         self.flarelink(config, &["provision"], &[]).code(0);
         let user = [

@@ -10,10 +10,11 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use flarelink_test_support::standins::{sibling_binary, Standins};
 use serde_json::{json, Value};
+
+use crate::guide_setup::{self, Out};
 
 const HOST: &str = "api.example.com";
 const OTHER: &str = "www.example.com";
@@ -22,28 +23,13 @@ const OTHER: &str = "www.example.com";
 const PLAIN_ORIGIN: &str = "legacy-origin.example.net";
 const PLAIN_BODY: &str = "plain http origin";
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// What these tests read of a run's report.
+trait Report {
+    fn ssl_step(&self) -> Value;
+    fn writes(&self) -> Vec<String>;
 }
 
-impl Out {
-    #[track_caller]
-    fn code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
-
+impl Report for Out {
     /// The ssl-mode step of a `--output json` report.
     fn ssl_step(&self) -> Value {
         self.json()["report"]["steps"]
@@ -67,31 +53,14 @@ impl Out {
 }
 
 fn flarelink(s: &Standins, config: &Path, args: &[&str]) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
-    cmd.arg("--config").arg(config).args(args);
-    s.configure_command(&mut cmd);
-    let out = cmd.output().expect("run flarelink");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    guide_setup::flarelink(s, config, args, &[])
 }
 
 /// The guide's setup and one `[[domain]]` for `HOST`, on Full; `scope_line` sets ssl_scope.
 fn config(s: &Standins, dir: &Path, scope_line: &str) -> PathBuf {
-    let text = format!(
-        "[cloudflare]\nzone = \"example.com\"\nssl_mode = \"full\"\n{scope_line}\norigin_ca_roots = [{root:?}]\n\n\
-         [aws]\nregion = \"us-east-1\"\n\n[retry]\nmax_attempts = 2\n\n\
-         [cognito]\nuser_pool = \"APIgatewayUserPool\"\napp_client = \"APIgatewayUserPoolClient\"\n\
-         domain_prefix = \"apigatewayauthonetwothree\"\ncallback_urls = [\"https://example.com\"]\n\
-         deletion_protection = false\n\n[api]\nname = \"ditto-api\"\nstage = \"prod\"\n\n\
-         [[domain]]\nhostname = \"{HOST}\"\nrest_api = \"ditto-api\"\nstage = \"prod\"\n",
-        root = s.origin_ca_root().display().to_string(),
-    );
     let path = dir.join(format!("config{}.toml", scope_line.len()));
-    std::fs::write(&path, text).unwrap();
-    path
+    let cloudflare = format!("ssl_mode = \"full\"\n{scope_line}\n");
+    guide_setup::guide_config(s, path, HOST, &cloudflare, "", "")
 }
 
 /// A plain-HTTP origin on loopback (no TLS at all): every request answers 200 `PLAIN_BODY`.

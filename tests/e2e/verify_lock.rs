@@ -7,7 +7,8 @@
 
 use serde_json::Value;
 
-use crate::dataplane::{Env, Out};
+use crate::dataplane::Env;
+use crate::guide_setup::Out;
 
 const HOST: &str = "api.example.com";
 const BUCKET: &str = "verify-lock-truststore";

@@ -4,12 +4,13 @@
 //! 1. **Discover**, all at once: the Cloudflare zone, then (beside each other) the origin
 //!    certificates, the SSL mode and every hostname's DNS records; beside that, the ACM inventory
 //!    — after which a private key starts being made for every hostname that needs a new
-//!    certificate — and every hostname's custom domain (then its mappings) and REST API.
+//!    certificate (by a writing run's look already: `keys`) — and every hostname's custom domain
+//!    (then its mappings) and REST API.
 //! 2. **Decide**, purely: every step of every hostname, or a refusal before anything is written.
 //!    A dry-run stops here.
 //! 3. **Apply**: every hostname's chain (origin-cert → acm-import → custom-domain → api-mapping
-//!    → dns-record) side by side, the zone's SSL mode beside them. Hostnames queue only where
-//!    API Gateway's domain quota makes them (`quota`).
+//!    ‖ dns-record) side by side, the zone's SSL mode beside them. Hostnames queue only where
+//!    API Gateway's domain quota makes them (`quota`). The steps share one [`StepContext`].
 
 use std::sync::Arc;
 
@@ -21,10 +22,11 @@ use futures::future::{join_all, try_join_all};
 use crate::config::{CertificateSource, Config, Domain};
 use crate::error::{Context, Error};
 use crate::quota::DomainQuota;
-use crate::report::{DomainSummary, Progress, RunReport, StepId, StepReport};
+use crate::report::{DomainSummary, Progress, RunReport, StepId};
 use crate::rotate::{self, Rotation};
 use crate::run::{Clouds, RunOptions, Selection};
 use crate::settle::Settle;
+use crate::step_context::{HostOutcome, StepContext};
 use crate::steps::acm_import::{self, CertificatePlan, ManagedCertificate, Served};
 use crate::steps::acm_request::{self, AcmPlan};
 use crate::steps::api_mapping::{self, MappingDecision};
@@ -262,9 +264,19 @@ async fn discover(
                 let managed = managed_of(&inventory, &d.hostname);
                 let needs_key = certificate_steps
                     && d.certificate.source == CertificateSource::OriginCa
-                    && !options.dry_run
                     && acm_import::reusable(&managed, now, None, &d.certificate).is_none();
-                needs_key.then(|| KeyInTheMaking::start(d.certificate.key_type))
+                let (h, key_type) = (d.hostname.as_str(), d.certificate.key_type);
+                match (needs_key, options.dry_run) {
+                    (false, _) => None,
+                    // A writing run's look: the run under the lock will take it (`keys`).
+                    (true, true) => {
+                        if options.look {
+                            clouds.keys.prepare(h, key_type);
+                        }
+                        None
+                    }
+                    (true, false) => Some(clouds.keys.take(h, key_type)),
+                }
             })
             .collect();
         Ok::<_, Error>((inventory, served, keys))
@@ -341,7 +353,7 @@ async fn discover_host_aws(
     };
     let api_fut = async {
         if selection.has(ApiMapping) {
-            api_mapping::discover_api(apigw, domain).await.map(Some)
+            api_mapping::discover_api(clouds, domain).await.map(Some)
         } else {
             Ok(None)
         }
@@ -590,20 +602,6 @@ fn planned_reports(plan: &LinkPlan, selection: &Selection, report: &mut RunRepor
     }
 }
 
-/// What the hostnames' chains share.
-struct Chain<'a> {
-    config: &'a Config,
-    clouds: &'a Clouds,
-    zone: Option<&'a Zone>,
-    selection: &'a Selection,
-    options: RunOptions,
-    settle: Settle<'a>,
-    quota: &'a DomainQuota,
-}
-
-/// What one hostname's chain leaves: its reports, its summary, its warnings.
-type HostOutcome = (Vec<StepReport>, DomainSummary, Vec<String>);
-
 /// Carries out the plan: every hostname's chain side by side, the zone's SSL mode beside them.
 async fn apply(
     config: &Config,
@@ -617,15 +615,7 @@ async fn apply(
     let LinkPlan { zone, ssl, hosts } = plan;
     let settle = Settle::new(progress, options.fault_after);
     let quota = DomainQuota::default();
-    let chain = Chain {
-        config,
-        clouds,
-        zone: zone.as_ref(),
-        selection,
-        options,
-        settle,
-        quota: &quota,
-    };
+    let cx = StepContext::new(config, clouds, zone.as_ref(), settle, &quota, options.force);
     let ssl_fut = async {
         let Some((current, decision)) = ssl else {
             return Ok(None);
@@ -640,10 +630,10 @@ async fn apply(
     // Every chain runs to its end, even when another fails: a chain stopped mid-write would
     // leave a write whose outcome nobody looks at.
     let hosts_fut = join_all(hosts.into_iter().map(|host| {
-        let chain = &chain;
+        let cx = &cx;
         async move {
             let h = host.domain.hostname.clone();
-            let outcome = apply_host(chain, host).await;
+            let outcome = apply_host(cx, selection, host).await;
             progress.hostname_settled(&h);
             outcome
         }
@@ -652,7 +642,11 @@ async fn apply(
     // The first hostname's error (in configuration order) wins over the SSL change's. Steps
     // that settled before an error were already shown through `progress`.
     for result in host_results {
-        let (steps, summary, warnings) = result?;
+        let HostOutcome {
+            steps,
+            summary,
+            warnings,
+        } = result?;
         report.steps.extend(steps);
         report.domains.push(summary);
         report.warnings.extend(warnings);
@@ -668,19 +662,20 @@ async fn apply(
     Ok(())
 }
 
-/// One hostname's chain: steps 1–5 in order, each with what the ones before produced.
-async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Error> {
+/// One hostname's chain: steps 1–3 in order, then 4 and 5 side by side, each with what the ones
+/// before produced.
+async fn apply_host(
+    cx: &StepContext<'_>,
+    selection: &Selection,
+    host: HostPlan,
+) -> Result<HostOutcome, Error> {
     use StepId::*;
-    let Chain {
-        config,
-        clouds,
-        zone,
-        selection,
-        options,
-        settle,
-        quota,
-    } = *chain;
-    let mut summary = host.summary();
+    let (config, clouds, settle) = (cx.config, cx.clouds, cx.settle);
+    let mut out = HostOutcome {
+        steps: Vec::new(),
+        summary: host.summary(),
+        warnings: Vec::new(),
+    };
     let HostPlan {
         domain,
         existing,
@@ -692,35 +687,17 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
         dns_record: dns,
     } = host;
     let h = domain.hostname.as_str();
-    let mut steps = Vec::new();
-    let mut warnings = Vec::new();
-    // Attempts per create, flarelink's own retry (the clients do not resend a create whose
-    // answer was lost; see `write_once`).
-    let attempts = config.retry.max_attempts;
     let mut certificate_arn = certificate.reuse.as_ref().map(|c| c.arn.clone());
-    summary.cloudflare_certificate_id = certificate
+    out.summary.cloudflare_certificate_id = certificate
         .reuse
         .as_ref()
         .and_then(|c| c.origin_cert_id.clone());
 
     if let Some(acm) = acm {
-        let zone_id = &zone.expect("the certificate steps resolve the zone").id;
-        let arn = acm_request::apply(
-            clouds,
-            zone_id,
-            settle,
-            h,
-            acm,
-            attempts,
-            options.force,
-            &mut steps,
-        )
-        .await?;
+        let arn = acm_request::apply(cx, h, acm, &mut out.steps).await?;
         certificate_arn = Some(arn);
     } else if selection.any(&[OriginCert, AcmImport]) {
         // Steps 1 and 2 travel together: the private key exists only in this process.
-        let region = clouds.aws()?.region();
-        let zone_id = &zone.expect("the certificate steps resolve the zone").id;
         let in_place = match &certificate.rotation {
             Some(Rotation::InPlace(current)) => Some(current),
             _ => None,
@@ -730,66 +707,50 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
         } else {
             (key, None)
         };
-        let (origin_report, issued) = origin_cert::apply(
-            &clouds.cloudflare,
-            zone_id,
-            attempts,
-            settle,
-            &domain,
-            region,
-            &certificate,
-            key,
-        )
-        .await?;
+        let (origin_report, issued) = origin_cert::apply(cx, &domain, &certificate, key).await?;
         match issued {
             Some(issued) => {
-                summary.cloudflare_certificate_id = Some(issued.certificate.id.clone());
-                settle.step(origin_report, &mut steps)?;
+                out.summary.cloudflare_certificate_id = Some(issued.certificate.id.clone());
+                settle.step(origin_report, &mut out.steps)?;
                 let (mut acm_report, arn, warning) =
                     acm_import::apply(clouds, config, settle, h, issued).await?;
                 if let Some(note) = rotate::key_type_note(&certificate) {
                     acm_report = acm_report.detail(note);
                 }
-                warnings.extend(warning);
+                out.warnings.extend(warning);
                 certificate_arn = Some(arn);
-                settle.step(acm_report, &mut steps)?;
+                settle.step(acm_report, &mut out.steps)?;
             }
             None if in_place.is_some() => {
                 let current = in_place.expect("matched");
                 rotate::apply(
-                    clouds,
-                    config,
-                    settle,
+                    cx,
                     &domain,
-                    zone_id,
                     &certificate,
                     current,
                     rotation_key,
                     origin_report,
-                    &mut steps,
-                    &mut warnings,
-                    &mut summary,
+                    &mut out,
                 )
                 .await?;
             }
             None => {
                 let revoked_orphans = origin_report.applied;
-                settle.report(origin_report, &mut steps);
+                settle.report(origin_report, &mut out.steps);
                 let acm_report = acm_import::apply_reuse(clouds, settle, h, &certificate).await?;
                 let retagged = acm_report.applied;
-                settle.report(acm_report, &mut steps);
+                settle.report(acm_report, &mut out.steps);
                 settle.crash_point(OriginCert, revoked_orphans)?;
                 settle.crash_point(AcmImport, retagged)?;
             }
         }
     }
-    summary.certificate_arn = certificate_arn.clone();
+    out.summary.certificate_arn = certificate_arn.clone();
 
     if let Some(decision) = &domain_decision {
         let arn = certificate_arn
             .as_deref()
             .expect("planning ensured a certificate");
-        let apigw = &clouds.aws()?.apigateway;
         let mut r = custom_domain::report(
             h,
             decision,
@@ -797,10 +758,8 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
             &Pending::Known(arn.to_string()),
             Vec::new(),
         );
-        if let Some(d) =
-            custom_domain::apply(apigw, quota, settle, h, decision, arn, &mut r, attempts).await?
-        {
-            summary.regional_domain_name = d.regional_domain_name.clone();
+        if let Some(d) = custom_domain::apply(cx, h, decision, arn, &mut r).await? {
+            out.summary.regional_domain_name = d.regional_domain_name.clone();
         }
         // The domain now serves `arn`: what no domain serves goes, and an origin certificate
         // only when nothing served or kept names it. Reported on acm-import's own line, after
@@ -813,21 +772,26 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
             h,
             &certificate,
             arn,
-            &mut warnings,
+            &mut out.warnings,
         )
         .await?;
         if let Some(report) = retirement.as_mut() {
             report.applied = retired;
         }
         let changed = r.applied || retired;
-        settle.report(r, &mut steps);
+        settle.report(r, &mut out.steps);
         if let Some(report) = retirement {
-            settle.report(report, &mut steps);
+            settle.report(report, &mut out.steps);
         }
         settle.crash_point(CustomDomain, changed)?;
     }
 
-    if let Some((api, decision)) = &mapping {
+    // Steps 4 and 5 need nothing from each other (the CNAME only the domain's regional name):
+    // they run side by side, and both run to their end before either is settled.
+    let mapping_fut = async {
+        let Some((api, decision)) = &mapping else {
+            return Ok(None);
+        };
         let mut r = api_mapping::report(&domain, api, decision);
         api_mapping::apply(
             &clouds.aws()?.apigateway,
@@ -836,16 +800,17 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
             api,
             decision,
             &mut r,
-            attempts,
+            cx.attempts,
         )
         .await?;
-        settle.step(r, &mut steps)?;
-    }
-
-    if let Some((records, decision)) = &dns {
-        let zone = zone.expect("the DNS step resolves the zone");
+        Ok::<_, Error>(Some(r))
+    };
+    let dns_fut = async {
+        let Some((records, decision)) = &dns else {
+            return Ok(None);
+        };
         let target =
-            match &summary.regional_domain_name {
+            match &out.summary.regional_domain_name {
                 Some(t) => t.clone(),
                 None => return Err(Error::Precondition {
                     step: DnsRecord,
@@ -859,26 +824,31 @@ async fn apply_host(chain: &Chain<'_>, host: HostPlan) -> Result<HostOutcome, Er
         // A custom domain created in this run has a target the plan could not know; decide
         // again with it so an existing correct record is left alone.
         let decision = if domain_decision == Some(DomainDecision::Create) {
-            dns_record::decide(h, records, Some(&target), options.force)
+            dns_record::decide(h, records, Some(&target), cx.force)
                 .map_err(|r| refused(DnsRecord, h, r))?
         } else {
             decision.clone()
         };
         let mut r = dns_record::report(h, &decision, &Pending::Known(target.clone()));
-        dns_record::apply(
-            &clouds.cloudflare,
-            settle,
-            &zone.id,
-            h,
-            &decision,
-            &target,
-            &mut r,
-            attempts,
-        )
-        .await?;
-        settle.step(r, &mut steps)?;
+        dns_record::apply(cx, h, &decision, &target, &mut r).await?;
+        Ok::<_, Error>(Some(r))
+    };
+    let (mapped, pointed) = tokio::join!(mapping_fut, dns_fut);
+    match mapped {
+        Ok(Some(r)) => settle.step(r, &mut out.steps)?,
+        Ok(None) => {}
+        Err(e) => {
+            // The record was written all the same: say so before the mapping's error.
+            if let Ok(Some(r)) = pointed {
+                settle.report(r, &mut out.steps);
+            }
+            return Err(e);
+        }
     }
-    Ok((steps, summary, warnings))
+    if let Some(r) = pointed? {
+        settle.step(r, &mut out.steps)?;
+    }
+    Ok(out)
 }
 
 /// The plan without live state: what each step would ensure, for a dry-run that cannot read the

@@ -25,11 +25,10 @@
 use chrono::{DateTime, Utc};
 use flarelink_aws::SecretPem;
 
-use crate::config::{CertificateSpec, Config, Domain};
+use crate::config::{CertificateSpec, Domain};
 use crate::error::{Context, Error};
-use crate::report::{Action, DomainSummary, StepId, StepReport};
-use crate::run::Clouds;
-use crate::settle::Settle;
+use crate::report::{Action, StepId, StepReport};
+use crate::step_context::{HostOutcome, StepContext};
 use crate::steps::acm_import::{
     self, acm_key_algorithm, certificate_serial, inside_renewal_window, CertificatePlan,
     ManagedCertificate,
@@ -181,37 +180,27 @@ pub fn planned_reports(
 /// `origin` is the origin-cert report so far (orphans revoked before). The two reports join
 /// `steps`; the crash points are after the issue (`origin-cert`) and after the re-import, before
 /// the tag update (`acm-import`).
-#[allow(clippy::too_many_arguments)] // the run's context and the one hostname's plan: distinct
 pub async fn apply(
-    clouds: &Clouds,
-    config: &Config,
-    settle: Settle<'_>,
+    cx: &StepContext<'_>,
     domain: &Domain,
-    zone_id: &str,
     plan: &CertificatePlan,
     current: &ManagedCertificate,
     key: Option<KeyInTheMaking>,
     mut origin: StepReport,
-    steps: &mut Vec<StepReport>,
-    warnings: &mut Vec<String>,
-    summary: &mut DomainSummary,
+    out: &mut HostOutcome,
 ) -> Result<(), Error> {
+    let (clouds, config, settle, attempts) = (cx.clouds, cx.config, cx.settle, cx.attempts);
+    let HostOutcome {
+        steps,
+        summary,
+        warnings,
+    } = out;
     let h = domain.hostname.as_str();
     let aws = clouds.aws()?;
-    let attempts = config.retry.max_attempts;
     let arn = current.arn.as_str();
 
     // 1. The new origin certificate, for a new key of the configured (= served) type.
-    let issued = origin_cert::issue_new(
-        &clouds.cloudflare,
-        zone_id,
-        attempts,
-        settle,
-        domain,
-        aws.region(),
-        key,
-    )
-    .await?;
+    let issued = origin_cert::issue_new(cx, domain, key).await?;
     let new_id = issued.certificate.id.clone();
     let new_serial = certificate_serial(&issued.certificate.certificate);
     origin.action = Action::Create;

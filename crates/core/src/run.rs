@@ -4,11 +4,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use flarelink_aws::AwsClients;
+use flarelink_aws::{AwsClients, RestApi};
 use flarelink_cloudflare::{CloudflareClient, Zone};
 
 use crate::config::{Config, ZoneRef};
 use crate::error::Error;
+use crate::keys::KeyPool;
 use crate::report::StepId;
 
 /// The two clouds, already configured. AWS may be absent when the command needs only
@@ -21,6 +22,11 @@ pub struct Clouds {
     /// resolves it, and the lock and the run under it use it without a second lookup (a zone's
     /// id and name do not change between the two).
     zone: Arc<Mutex<Option<(ZoneKey, Zone)>>>,
+    /// Private keys a writing run's look started for the run under the lock (`keys`).
+    pub(crate) keys: KeyPool,
+    /// The REST APIs a look resolved (configured `rest_api` → the API): the run under the lock
+    /// checks each one again by id (`api_mapping::discover_api`) instead of listing them all.
+    rest_apis: Arc<Mutex<Vec<(String, RestApi)>>>,
 }
 
 /// What a zone lookup depends on: the zone as configured and the hostnames checked against it.
@@ -32,6 +38,8 @@ impl Clouds {
             cloudflare,
             aws,
             zone: Arc::default(),
+            keys: KeyPool::default(),
+            rest_apis: Arc::default(),
         }
     }
 
@@ -49,6 +57,20 @@ impl Clouds {
         let zone = crate::resolve::zone(&self.cloudflare, &key.0, &key.1).await?;
         *self.zone.lock().expect("zone") = Some((key, zone.clone()));
         Ok(zone)
+    }
+
+    /// The REST API this process resolved `wanted` to before, if any.
+    pub(crate) fn rest_api_seen(&self, wanted: &str) -> Option<RestApi> {
+        let seen = self.rest_apis.lock().expect("rest apis");
+        seen.iter()
+            .find(|(w, _)| w == wanted)
+            .map(|(_, a)| a.clone())
+    }
+
+    pub(crate) fn remember_rest_api(&self, wanted: &str, api: &RestApi) {
+        let mut seen = self.rest_apis.lock().expect("rest apis");
+        seen.retain(|(w, _)| w != wanted);
+        seen.push((wanted.to_string(), api.clone()));
     }
 
     /// The AWS clients; an error (not a panic) if a step needs them and they were not built.
@@ -81,6 +103,9 @@ pub struct RunOptions {
     pub force: bool,
     /// Stop right after this step is applied (crash-recovery tests; `FLARELINK_FAULT_AFTER_STEP`).
     pub fault_after: Option<StepId>,
+    /// With `dry_run`: this is a writing run's read-only look, so the private keys the run will
+    /// need are started now and wait in `Clouds` for the run under the lock (`keys`).
+    pub look: bool,
 }
 
 /// The steps a command runs: `link-domain` all six, a step command its own.

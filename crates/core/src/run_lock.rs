@@ -66,6 +66,31 @@
 //!
 //! Expired markers of dead runs that the read-back shows are deleted beside the work, off its
 //! critical path.
+//!
+//! # The floor a locked first run cannot go below
+//!
+//! Counted in round trips L (measured with `scripts/bench-timeline`), for a first
+//! `link-domain` of one hostname, in the order the calls must wait for each other:
+//!
+//! 1. the look: the zone, then the zone's reads (2 L; the AWS reads — REST API list then its
+//!    stage, the ACM list, the custom domain — are as deep or shallower and run beside them);
+//! 2. the marker's create (1 L): only once the look has decided that the run writes — (e);
+//! 3. its read-back (1 L): the create's answer names only this run's marker, and the verdict
+//!    needs every live one;
+//! 4. the discovery under the lock (1 L on a first run: the zone the look resolved is reused
+//!    and the REST API it resolved is read again by id beside its stage, not searched again;
+//!    2 L when certificates or a domain already exist, whose tags and mappings are a second
+//!    read): no read may start before the read-back has answered, since a holder that released
+//!    just before it may have written until then — (d);
+//! 5. the writes: issue → import → custom domain → mapping ‖ CNAME (4 L; the SSL rule's PUT
+//!    and read-back, 2 L, beside them);
+//! 6. the release (1 L): after the last write's answer, or it would not cover it.
+//!
+//! That is 10 L, of which the lock's own are 2, 3 and 6, and the second discovery 4: a run
+//! without the lock would need 2 + 4 = 6 L. Five hostnames add what API Gateway's domain quota
+//! makes them wait at the custom domain (`quota`: one domain-name call at a time, so four more
+//! L with no quota in force, four windows with it). Private keys are made from the look on
+//! (`keys`), so key generation waits for none of these steps.
 
 use std::collections::BTreeSet;
 use std::future::Future;

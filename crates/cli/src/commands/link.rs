@@ -57,6 +57,7 @@ pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u
         dry_run: args.dry_run,
         force: args.force,
         fault_after,
+        look: false,
     };
 
     let ui = Arc::new(Ui::new(human));
@@ -105,6 +106,7 @@ pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u
         let look = work(
             RunOptions {
                 dry_run: true,
+                look: true,
                 ..options
             },
             Arc::new(flarelink_core::report::NoProgress),

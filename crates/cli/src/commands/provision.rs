@@ -44,6 +44,7 @@ pub async fn run(cli: &Cli, args: &ProvisionArgs, human: bool) -> u8 {
                 )
             }
         },
+        look: false,
     };
     match provision::run(&config, &aws, options, ui.clone()).await {
         Ok(report) => finish(ui.as_ref(), &report, human),

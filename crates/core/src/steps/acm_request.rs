@@ -19,6 +19,7 @@ use crate::ownership;
 use crate::report::{Action, StepId, StepReport};
 use crate::run::Clouds;
 use crate::settle::Settle;
+use crate::step_context::StepContext;
 use crate::steps::acm_import::{self, ManagedCertificate};
 use crate::steps::validation_record::{self, ValidationPlan};
 use crate::write_once::{create_once, WriteError};
@@ -447,17 +448,14 @@ pub async fn wait_issued(
 
 /// Apply steps 1 and 2 for an ACM-issued certificate: request (or reuse), write the validation
 /// records, wait until issued. Returns the issued certificate's ARN for the custom domain.
-#[allow(clippy::too_many_arguments)] // clients, the plan, what it needs and the sinks: all distinct
 pub async fn apply(
-    clouds: &Clouds,
-    zone_id: &str,
-    settle: Settle<'_>,
+    cx: &StepContext<'_>,
     hostname: &str,
     plan: AcmPlan,
-    max_attempts: u32,
-    force: bool,
     steps: &mut Vec<StepReport>,
 ) -> Result<String, Error> {
+    let (clouds, settle, max_attempts, force) = (cx.clouds, cx.settle, cx.attempts, cx.force);
+    let zone_id = cx.zone().id.as_str();
     let h = hostname;
     let acm = &clouds.aws()?.acm;
     let reports = report(&plan, h);

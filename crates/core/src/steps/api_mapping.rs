@@ -9,6 +9,7 @@ use crate::config::Domain;
 use crate::error::{Context, Error};
 use crate::report::{Action, StepId, StepReport};
 use crate::resolve;
+use crate::run::Clouds;
 use crate::settle::Settle;
 use crate::write_once::{create_once, WriteError, Written};
 
@@ -26,14 +27,29 @@ pub async fn discover_mappings(
 }
 
 /// Discover: the configured REST API and its stage (a precondition of this step).
-pub async fn discover_api(apigateway: &ApiGateway, domain: &Domain) -> Result<RestApi, Error> {
-    resolve::rest_api(
-        apigateway,
-        &domain.rest_api,
-        &domain.stage,
-        &domain.hostname,
-    )
-    .await
+pub async fn discover_api(clouds: &Clouds, domain: &Domain) -> Result<RestApi, Error> {
+    let apigateway = &clouds.aws()?.apigateway;
+    let (wanted, stage, h) = (&domain.rest_api, &domain.stage, &domain.hostname);
+    // Under the lock, after a look that resolved the name: the API is read again by its id,
+    // beside its stage — one round trip instead of the list and then the stage. Both must
+    // still be there and the API still so named (or so identified); otherwise the API is
+    // resolved from the list again. (What this does not re-check is whether a second API of
+    // the same name appeared in the seconds since the look; the mapping still points at an
+    // API that exists now and answers to the configured name.)
+    if let Some(seen) = clouds.rest_api_seen(wanted) {
+        let (now, has_stage) = tokio::try_join!(
+            async { apigateway.get_rest_api(&seen.id).await.step(STEP, h) },
+            async { apigateway.get_stage(&seen.id, stage).await.step(STEP, h) }
+        )?;
+        if let Some(now) =
+            now.filter(|a| (a.name == *wanted || a.id == *wanted) && has_stage.is_some())
+        {
+            return Ok(now);
+        }
+    }
+    let api = resolve::rest_api(apigateway, wanted, stage, h).await?;
+    clouds.remember_rest_api(wanted, &api);
+    Ok(api)
 }
 
 /// Decide: after a CreateBasePathMapping whose answer was lost, the mapping it made — the base

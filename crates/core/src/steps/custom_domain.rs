@@ -12,6 +12,7 @@ use crate::ownership;
 use crate::quota::DomainQuota;
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
+use crate::step_context::StepContext;
 use crate::write_once::{create_once, WriteError, Written};
 
 const STEP: StepId = StepId::CustomDomain;
@@ -170,23 +171,20 @@ pub fn static_report(d: &Domain) -> StepReport {
 
 /// Apply: create the domain or switch its certificate to `arn` — one domain-name call, through
 /// the run's quota gate. Returns the domain as API Gateway answered (`None`: nothing to do).
-#[allow(clippy::too_many_arguments)] // clients, the decision, what it needs and the sinks: all distinct
 pub async fn apply(
-    apigateway: &ApiGateway,
-    quota: &DomainQuota,
-    settle: Settle<'_>,
+    cx: &StepContext<'_>,
     hostname: &str,
     decision: &DomainDecision,
     arn: &str,
     report: &mut StepReport,
-    max_attempts: u32,
 ) -> Result<Option<DomainName>, Error> {
+    let (apigateway, settle, max_attempts) = (&cx.aws()?.apigateway, cx.settle, cx.attempts);
     let h = hostname;
     let call = match decision {
         DomainDecision::Exists => return Ok(None),
         DomainDecision::Create | DomainDecision::UpdateCertificate { .. } => {
             settle.begin(STEP, Some(h), &report.summary);
-            quota.call(settle.progress, STEP, h, async {
+            cx.quota.call(settle.progress, STEP, h, async {
                 match decision {
                     DomainDecision::Create => create(apigateway, h, arn, max_attempts)
                         .await

@@ -9,6 +9,7 @@ use crate::error::{Context, Error};
 use crate::ownership;
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
+use crate::step_context::StepContext;
 use crate::write_once::{create_once, Outcome, WriteError, Written};
 
 const STEP: StepId = StepId::DnsRecord;
@@ -237,17 +238,15 @@ pub fn static_report(d: &Domain) -> StepReport {
 }
 
 /// Apply: write the record for `target`.
-#[allow(clippy::too_many_arguments)] // clients, the decision, what it needs and the sinks: all distinct
 pub async fn apply(
-    cloudflare: &CloudflareClient,
-    settle: Settle<'_>,
-    zone_id: &str,
+    cx: &StepContext<'_>,
     hostname: &str,
     decision: &DnsDecision,
     target: &str,
     report: &mut StepReport,
-    max_attempts: u32,
 ) -> Result<(), Error> {
+    let (cloudflare, settle, max_attempts) = (cx.cloudflare(), cx.settle, cx.attempts);
+    let zone_id = cx.zone().id.as_str();
     let h = hostname;
     let desired = desired(h, target);
     if !matches!(decision, DnsDecision::Exists { .. }) {

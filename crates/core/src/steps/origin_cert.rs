@@ -9,13 +9,14 @@ use chrono::{DateTime, Utc};
 use flarelink_cloudflare::{
     CloudflareClient, NewOriginCertificate, OriginCertificate, OriginRequestType,
 };
-use tokio::task::JoinHandle;
 
-use crate::certs::{self, is_flarelink_csr_for, CertError, CertificateFacts, PrivateKey};
+use crate::certs::{self, is_flarelink_csr_for, CertificateFacts, PrivateKey};
 use crate::config::{CertificateSpec, Domain, KeyType};
 use crate::error::{Context, Error};
+pub use crate::keys::KeyInTheMaking;
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
+use crate::step_context::StepContext;
 use crate::steps::acm_import::{CertificatePlan, ManagedCertificate};
 use crate::write_once::{create_once, WriteError};
 
@@ -104,23 +105,6 @@ fn pem_body(pem: &str) -> String {
     pem.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// A private key being generated on a blocking thread. It is started as soon as the ACM
-/// inventory shows that a new certificate is needed, so the ~0.1 s an RSA key takes runs beside
-/// the rest of the reads instead of after them.
-pub struct KeyInTheMaking(JoinHandle<Result<PrivateKey, CertError>>);
-
-impl KeyInTheMaking {
-    pub fn start(key_type: KeyType) -> Self {
-        KeyInTheMaking(tokio::task::spawn_blocking(move || {
-            PrivateKey::generate(key_type)
-        }))
-    }
-
-    async fn ready(self) -> Result<PrivateKey, CertError> {
-        self.0.await.expect("key generation does not panic")
-    }
-}
-
 /// The report of the plan: reuse (`exists`, or `change` when orphans are revoked) or issue.
 pub fn report(plan: &CertificatePlan, domain: &Domain) -> StepReport {
     let h = Some(domain.hostname.as_str());
@@ -186,26 +170,21 @@ pub struct Issued {
 
 /// Apply: revoke the orphans, then (unless a certificate is reused) issue a new one for the key
 /// made beside planning. Returns the report and what was issued.
-#[allow(clippy::too_many_arguments)] // the client, the plan and what the create needs: distinct
 pub async fn apply(
-    cloudflare: &CloudflareClient,
-    zone_id: &str,
-    max_attempts: u32,
-    settle: Settle<'_>,
+    cx: &StepContext<'_>,
     domain: &Domain,
-    region: &str,
     plan: &CertificatePlan,
     key: Option<KeyInTheMaking>,
 ) -> Result<(StepReport, Option<Issued>), Error> {
     let h = domain.hostname.as_str();
     let mut r = report(plan, domain);
     for id in &plan.orphans {
-        settle.begin(
+        cx.settle.begin(
             STEP,
             Some(h),
             &format!("revoking orphaned origin certificate {id}"),
         );
-        cloudflare
+        cx.cloudflare()
             .revoke_origin_certificate(id)
             .await
             .step(STEP, h)?;
@@ -214,16 +193,7 @@ pub async fn apply(
     if plan.reuse.is_some() {
         return Ok((r, None));
     }
-    let issued = issue_new(
-        cloudflare,
-        zone_id,
-        max_attempts,
-        settle,
-        domain,
-        region,
-        key,
-    )
-    .await?;
+    let issued = issue_new(cx, domain, key).await?;
     r.summary = issued_summary(&issued);
     r.applied = true;
     Ok((r, Some(issued)))
@@ -242,14 +212,12 @@ pub fn issued_summary(issued: &Issued) -> String {
 /// Act: a new Origin CA certificate for `key` (or a key made now), checked against the key, the
 /// hostname and the clock; one that fails the check is revoked at once.
 pub async fn issue_new(
-    cloudflare: &CloudflareClient,
-    zone_id: &str,
-    max_attempts: u32,
-    settle: Settle<'_>,
+    cx: &StepContext<'_>,
     domain: &Domain,
-    region: &str,
     key: Option<KeyInTheMaking>,
 ) -> Result<Issued, Error> {
+    let (cloudflare, settle) = (cx.cloudflare(), cx.settle);
+    let (zone_id, region) = (cx.zone().id.as_str(), cx.aws()?.region());
     let h = domain.hostname.as_str();
     settle.begin(
         STEP,
@@ -269,7 +237,7 @@ pub async fn issue_new(
     let certificate = issue(
         cloudflare,
         zone_id,
-        max_attempts,
+        cx.attempts,
         h,
         region,
         &domain.certificate,
