@@ -5,6 +5,7 @@
 //! `flarelink-cloudflare` and `flarelink-aws`; it knows nothing of HTTP.
 
 pub mod certs;
+pub mod client_ca;
 pub mod config;
 pub mod error;
 pub mod in_use;

@@ -171,6 +171,26 @@ impl ApiGateway {
         rest_apis::get_rest_api_tags(&self.client, api_id).await
     }
 
+    /// TagResource on REST API `api_id` of `region` (adds or overwrites `tags`).
+    pub async fn tag_rest_api(
+        &self,
+        region: &str,
+        api_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        rest_apis::tag_rest_api(&self.client, region, api_id, tags).await
+    }
+
+    /// UntagResource on REST API `api_id` of `region`.
+    pub async fn untag_rest_api(
+        &self,
+        region: &str,
+        api_id: &str,
+        keys: &[String],
+    ) -> Result<(), Error> {
+        rest_apis::untag_rest_api(&self.client, region, api_id, keys).await
+    }
+
     /// DeleteRestApi (1 per 30 s per account, waited out). `Ok(false)` when it was already gone.
     pub async fn delete_rest_api(&self, api_id: &str) -> Result<bool, Error> {
         rest_apis::delete_rest_api(&self.client, &self.quota, api_id).await
