@@ -367,20 +367,26 @@ def patch_rest_api_disable_execute_api_endpoint() -> None:
 
 
 def patch_rest_api_tags() -> None:
-    """TagResource / UntagResource on a REST API (`arn:aws:apigateway:REGION::/restapis/ID`),
-    which AWS documents and moto answers only for stages (it takes the ARN's third-to-last part
-    as the API id and its last as a stage). The origin lock marks an API whose default endpoint
-    flarelink turned off with a tag; GetRestApi then reports it, as on AWS."""
+    """TagResource / UntagResource on a REST API (`arn:aws:apigateway:REGION::/restapis/ID`) and
+    a custom domain (`…::/domainnames/NAME`), which AWS documents and moto answers only for
+    stages (it takes the ARN's third-to-last part as the API id and its last as a stage). The
+    origin lock marks a locked custom domain and an API whose default endpoint flarelink turned
+    off with tags; GetRestApi / GetDomainName then report them, as on AWS."""
     import re
     from urllib.parse import unquote
     from moto.apigateway.responses import APIGatewayResponse
 
     rest_api_arn = re.compile(r"^arn:aws:apigateway:[^:]*::/restapis/([^/]+)$")
+    domain_arn = re.compile(r"^arn:aws:apigateway:[^:]*::/domainnames/([^/]+)$")
     original_tag, original_untag = APIGatewayResponse.tag_resource, APIGatewayResponse.untag_resource
 
     def api_of(self):
-        m = rest_api_arn.match(unquote(self.path.split("/tags/")[1]))
-        return self.backend.get_rest_api(m.group(1)) if m else None
+        arn = unquote(self.path.split("/tags/")[1])
+        m = rest_api_arn.match(arn)
+        if m:
+            return self.backend.get_rest_api(m.group(1))
+        m = domain_arn.match(arn)
+        return self.backend.get_domain_name(m.group(1)) if m else None
 
     def tag_resource(self):
         api = api_of(self)

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod in_use;
 pub mod link;
+pub mod origin_lock;
 pub mod ownership;
 pub mod provision;
 pub mod quota;

@@ -158,6 +158,12 @@ pub async fn run(
     report.zone.id = Some(zone.id.clone());
     let settle = Settle::new(progress.as_ref(), None);
     let quota = DomainQuota::default();
+    // The origin lock comes off first, in its own safe order, while the custom domain exists.
+    let lock = crate::origin_lock::remove(config, clouds, &zone.id, options.dry_run, progress.clone()).await?;
+    for (_, (steps, _, warnings)) in lock {
+        report.steps.extend(steps);
+        report.warnings.extend(warnings);
+    }
     if !options.dry_run {
         progress.hostnames(&hostnames);
     }
@@ -179,6 +185,16 @@ pub async fn run(
         report.domains.push(summary);
         report.warnings.extend(warnings);
     }
+    // The lock's ownership-verification certificates, now that their custom domains are gone.
+    let owners = crate::origin_lock::remove_ownership(
+        config,
+        clouds,
+        &zone.id,
+        options.dry_run,
+        progress.as_ref(),
+    )
+    .await?;
+    report.steps.extend(owners);
     // The rule goes after the hostnames' CNAMEs: until then they are still served over HTTPS.
     let ssl_removal = ssl_mode::decide_removal(ssl_found.as_ref(), &hostnames);
     let mut ssl_report = ssl_mode::removal_report(&ssl_removal, &hostnames);

@@ -178,7 +178,8 @@ impl ApiGateway {
         api_id: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), Error> {
-        rest_apis::tag_rest_api(&self.client, region, api_id, tags).await
+        let arn = format!("arn:aws:apigateway:{region}::/restapis/{api_id}");
+        rest_apis::tag_resource(&self.client, &arn, tags).await
     }
 
     /// UntagResource on REST API `api_id` of `region`.
@@ -188,7 +189,30 @@ impl ApiGateway {
         api_id: &str,
         keys: &[String],
     ) -> Result<(), Error> {
-        rest_apis::untag_rest_api(&self.client, region, api_id, keys).await
+        let arn = format!("arn:aws:apigateway:{region}::/restapis/{api_id}");
+        rest_apis::untag_resource(&self.client, &arn, keys).await
+    }
+
+    /// TagResource on custom domain `name` of `region` (adds or overwrites `tags`).
+    pub async fn tag_domain_name(
+        &self,
+        region: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        let arn = format!("arn:aws:apigateway:{region}::/domainnames/{name}");
+        rest_apis::tag_resource(&self.client, &arn, tags).await
+    }
+
+    /// UntagResource on custom domain `name` of `region`.
+    pub async fn untag_domain_name(
+        &self,
+        region: &str,
+        name: &str,
+        keys: &[String],
+    ) -> Result<(), Error> {
+        let arn = format!("arn:aws:apigateway:{region}::/domainnames/{name}");
+        rest_apis::untag_resource(&self.client, &arn, keys).await
     }
 
     /// DeleteRestApi (1 per 30 s per account, waited out). `Ok(false)` when it was already gone.

@@ -67,21 +67,16 @@ pub(crate) async fn get_rest_api_tags(
     }
 }
 
-/// A REST API's ARN, as TagResource takes it.
-fn rest_api_arn(region: &str, api_id: &str) -> String {
-    format!("arn:aws:apigateway:{region}::/restapis/{api_id}")
-}
-
-/// TagResource on the REST API (adds or overwrites these tags; idempotent, SDK retry kept).
-pub(crate) async fn tag_rest_api(
+/// TagResource on an API Gateway resource (adds or overwrites these tags; idempotent, SDK
+/// retry kept).
+pub(crate) async fn tag_resource(
     client: &Client,
-    region: &str,
-    api_id: &str,
+    arn: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), Error> {
     client
         .tag_resource()
-        .resource_arn(rest_api_arn(region, api_id))
+        .resource_arn(arn)
         .set_tags(Some(tags.clone().into_iter().collect()))
         .send()
         .await
@@ -89,16 +84,11 @@ pub(crate) async fn tag_rest_api(
         .map_err(|e| from_sdk("TagResource", e))
 }
 
-/// UntagResource on the REST API (removing an absent key is no error).
-pub(crate) async fn untag_rest_api(
-    client: &Client,
-    region: &str,
-    api_id: &str,
-    keys: &[String],
-) -> Result<(), Error> {
+/// UntagResource on an API Gateway resource (removing an absent key is no error).
+pub(crate) async fn untag_resource(client: &Client, arn: &str, keys: &[String]) -> Result<(), Error> {
     client
         .untag_resource()
-        .resource_arn(rest_api_arn(region, api_id))
+        .resource_arn(arn)
         .set_tag_keys(Some(keys.to_vec()))
         .send()
         .await
