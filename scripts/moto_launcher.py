@@ -407,6 +407,15 @@ def patch_rest_api_tags() -> None:
     APIGatewayResponse.tag_resource = tag_resource
     APIGatewayResponse.untag_resource = untag_resource
 
+    # The ARN's slashes arrive decoded; moto routes `/tags/` only for a slash-free ARN or a
+    # stage's. Route the REST API's and the custom domain's too.
+    from moto.apigateway import urls
+
+    for kind in ("restapis", "domainnames"):
+        urls.url_paths[
+            "{0}/tags/arn:(?P<partition>[^/]+):apigateway:(?P<region_name>[^/]+)::/" + kind + "/(?P<resource_id>[^/]+)$"
+        ] = APIGatewayResponse.dispatch
+
 
 def patch_s3_get_bucket_versioning_root() -> None:
     """GetBucketVersioning answers `<VersioningConfiguration>` on S3 (its API reference); moto

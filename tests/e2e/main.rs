@@ -13,6 +13,7 @@ mod dataplane;
 mod golden;
 mod link;
 mod mutations;
+mod origin_lock;
 mod provision;
 mod resilience;
 mod rotation;
