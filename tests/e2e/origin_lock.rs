@@ -27,7 +27,10 @@ struct Out {
 impl Out {
     fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("not JSON ({e}):\n{}\n--- stderr ---\n{}", self.stdout, self.stderr)
+            panic!(
+                "not JSON ({e}):\n{}\n--- stderr ---\n{}",
+                self.stdout, self.stderr
+            )
         })
     }
 
@@ -48,7 +51,13 @@ impl Out {
             .expect("report.steps")
             .iter()
             .filter(|s| !["exists", "skip"].contains(&s["action"].as_str().unwrap()))
-            .map(|s| format!("{}:{}", s["step"].as_str().unwrap(), s["action"].as_str().unwrap()))
+            .map(|s| {
+                format!(
+                    "{}:{}",
+                    s["step"].as_str().unwrap(),
+                    s["action"].as_str().unwrap()
+                )
+            })
             .collect()
     }
 
@@ -114,13 +123,30 @@ impl Env {
         self.flarelink(config, &["provision"], &[]).code(0);
         self.flarelink(
             config,
-            &["users", "create", "--username", "superdude", "--email", "superdude@example.com", "--password-env", "E2E_PASSWORD"],
+            &[
+                "users",
+                "create",
+                "--username",
+                "superdude",
+                "--email",
+                "superdude@example.com",
+                "--password-env",
+                "E2E_PASSWORD",
+            ],
             &pw,
         )
         .code(0);
         let token = self.flarelink(
             config,
-            &["token", "--username", "superdude", "--password-env", "E2E_PASSWORD", "--output", "json"],
+            &[
+                "token",
+                "--username",
+                "superdude",
+                "--password-env",
+                "E2E_PASSWORD",
+                "--output",
+                "json",
+            ],
             &pw,
         );
         token.code(0);
@@ -203,7 +229,12 @@ fn the_lock_refuses_direct_calls_converges_and_comes_off_api_gateway_first() {
     let plan = env.link(&on, &["--dry-run"], &[]);
     plan.code(0);
     let steps = plan.steps();
-    for s in ["origin-pull-cert", "truststore", "domain-mtls", "default-endpoint"] {
+    for s in [
+        "origin-pull-cert",
+        "truststore",
+        "domain-mtls",
+        "default-endpoint",
+    ] {
         assert!(steps.contains(&s.to_string()), "{s} planned: {steps:?}");
     }
     assert!(env.cloudflare()["certs"].as_array().unwrap().is_empty());
@@ -230,15 +261,28 @@ fn the_lock_refuses_direct_calls_converges_and_comes_off_api_gateway_first() {
     // boto3: the domain requires certificates from flarelink's truststore at the version that
     // holds the CA; the API's endpoint is off and marked as flarelink's doing.
     let mtls = &aws["mtls"];
-    let uri = mtls["truststoreUri"].as_str().expect("mutual TLS on").to_owned();
+    let uri = mtls["truststoreUri"]
+        .as_str()
+        .expect("mutual TLS on")
+        .to_owned();
     let version = mtls["truststoreVersion"].as_str().unwrap().to_owned();
     assert_eq!(summary["truststore_uri"], uri.as_str());
     assert_eq!(summary["truststore_version"], version.as_str());
     let object = uri.trim_start_matches("s3://");
-    assert_eq!(aws["objects"][object], serde_json::json!([version]), "{aws:#}");
-    assert!(aws["owner"].as_str().is_some_and(|o| aws["owners"][0] == o), "ownership certificate: {aws:#}");
+    assert_eq!(
+        aws["objects"][object],
+        serde_json::json!([version]),
+        "{aws:#}"
+    );
+    assert!(
+        aws["owner"].as_str().is_some_and(|o| aws["owners"][0] == o),
+        "ownership certificate: {aws:#}"
+    );
     assert_eq!(aws["disabled"], true);
-    assert!(aws["api_tags"]["flarelink:execute-api-disabled"].is_string(), "{aws:#}");
+    assert!(
+        aws["api_tags"]["flarelink:execute-api-disabled"].is_string(),
+        "{aws:#}"
+    );
     // The official SDK: the hostname is associated, active, with flarelink's one certificate.
     let cf = env.cloudflare();
     assert_eq!(cf["certs"].as_array().unwrap().len(), 1, "{cf:#}");
@@ -260,25 +304,51 @@ fn the_lock_refuses_direct_calls_converges_and_comes_off_api_gateway_first() {
     // while Cloudflare still presents it — the safe order, read from the clouds' state.
     let off = env.config("off");
     let stopped = env.link(&off, &[], &[("FLARELINK_FAULT_AFTER_STEP", "domain-mtls")]);
-    assert_eq!(stopped.code, 1, "{}", stopped.stderr);
+    stopped.code(1);
+    assert_eq!(
+        stopped.json()["error"]["kind"],
+        "injected-fault",
+        "{}",
+        stopped.stdout
+    );
     assert!(env.aws()["mtls"].is_null(), "mutual TLS off first");
     let still = env.cloudflare();
-    assert_eq!(still["assoc"]["enabled"], true, "Cloudflare still presents: {still:#}");
-    assert_eq!(env.aws()["disabled"], false, "the endpoint came back before");
+    assert_eq!(
+        still["assoc"]["enabled"], true,
+        "Cloudflare still presents: {still:#}"
+    );
+    assert_eq!(
+        env.aws()["disabled"],
+        false,
+        "the endpoint came back before"
+    );
     // The rest of the way.
     let done = env.link(&off, &[], &[]);
     done.code(0);
     let cf = env.cloudflare();
-    assert!(cf["certs"].as_array().unwrap().is_empty() && cf["assoc"].is_null(), "{cf:#}");
+    assert!(
+        cf["certs"].as_array().unwrap().is_empty() && cf["assoc"].is_null(),
+        "{cf:#}"
+    );
     let aws = env.aws();
     assert!(aws["objects"].as_object().unwrap().is_empty(), "{aws:#}");
-    assert!(aws["buckets"].as_array().unwrap().is_empty(), "flarelink's empty bucket went");
-    assert!(aws["api_tags"].get("flarelink:execute-api-disabled").is_none());
+    assert!(
+        aws["buckets"].as_array().unwrap().is_empty(),
+        "flarelink's empty bucket went"
+    );
+    assert!(aws["api_tags"]
+        .get("flarelink:execute-api-disabled")
+        .is_none());
     // The lock is gone and nothing else changed: the direct call and the default endpoint
     // answer again, the edge as before.
     assert_eq!(env.direct(&token).status, 200);
     assert_eq!(env.default_endpoint(&api_id, &token).status, 200);
-    assert_eq!(env.s.via_edge(HOST, "/ditto", &[("Authorization", &token)]).status, 200);
+    assert_eq!(
+        env.s
+            .via_edge(HOST, "/ditto", &[("Authorization", &token)])
+            .status,
+        200
+    );
     let quiet = env.link(&off, &[], &[]);
     quiet.code(0);
     assert!(quiet.writes().is_empty(), "{:?}", quiet.writes());
@@ -316,10 +386,18 @@ emit(up.id)
     ));
     let refused = env.link(&on, &[], &[]);
     refused.code(1);
-    assert_eq!(refused.json()["error"]["kind"], "conflict", "{}", refused.stdout);
+    assert_eq!(
+        refused.json()["error"]["kind"],
+        "conflict",
+        "{}",
+        refused.stdout
+    );
     let aws = env.aws();
     assert!(aws["buckets"].as_array().unwrap().is_empty(), "{aws:#}");
-    assert!(aws["domain_tags"].as_object().is_none_or(|t| t.is_empty()), "no custom domain made: {aws:#}");
+    assert!(
+        aws["domain_tags"].as_object().is_none_or(|t| t.is_empty()),
+        "no custom domain made: {aws:#}"
+    );
     assert_eq!(env.cloudflare()["certs"], serde_json::json!([foreign]));
     // The user takes theirs away (flarelink never deletes it).
     env.s.python(&format!(
@@ -336,15 +414,30 @@ emit(None)
     // from there, with one client certificate in Cloudflare in the end.
     for step in ["origin-pull-cert", "domain-mtls"] {
         let stopped = env.link(&on, &[], &[("FLARELINK_FAULT_AFTER_STEP", step)]);
-        assert_eq!(stopped.code, 1, "{step}: {}", stopped.stderr);
-        assert_eq!(env.cloudflare()["certs"].as_array().unwrap().len(), 1, "after {step}");
+        stopped.code(1);
+        assert_eq!(
+            stopped.json()["error"]["kind"],
+            "injected-fault",
+            "{step}: {}",
+            stopped.stdout
+        );
+        assert_eq!(
+            env.cloudflare()["certs"].as_array().unwrap().len(),
+            1,
+            "after {step}"
+        );
     }
     env.link(&on, &[], &[]).code(0);
     let cf = env.cloudflare();
     assert_eq!(cf["certs"].as_array().unwrap().len(), 1, "{cf:#}");
     assert_eq!(cf["assoc"]["cert_id"], cf["certs"][0]);
     assert_eq!(env.direct(&token).status, 403);
-    assert_eq!(env.s.via_edge(HOST, "/ditto", &[("Authorization", &token)]).status, 200);
+    assert_eq!(
+        env.s
+            .via_edge(HOST, "/ditto", &[("Authorization", &token)])
+            .status,
+        200
+    );
     let api_id = env.aws()["api_id"].as_str().unwrap().to_owned();
     assert_eq!(env.default_endpoint(&api_id, &token).status, 403);
     assert!(env.link(&on, &[], &[]).writes().is_empty());
@@ -354,10 +447,16 @@ emit(None)
     let unlink = env.flarelink(&on, &["unlink-domain", "--output", "json"], &[]);
     unlink.code(0);
     let cf = env.cloudflare();
-    assert!(cf["certs"].as_array().unwrap().is_empty() && cf["assoc"].is_null(), "{cf:#}");
+    assert!(
+        cf["certs"].as_array().unwrap().is_empty() && cf["assoc"].is_null(),
+        "{cf:#}"
+    );
     let aws = env.aws();
     assert!(aws["buckets"].as_array().unwrap().is_empty(), "{aws:#}");
-    assert!(aws["owners"].as_array().unwrap().is_empty(), "ownership certificate deleted: {aws:#}");
+    assert!(
+        aws["owners"].as_array().unwrap().is_empty(),
+        "ownership certificate deleted: {aws:#}"
+    );
     assert_eq!(aws["disabled"], false);
     assert_eq!(env.default_endpoint(&api_id, &token).status, 200);
 }

@@ -12,8 +12,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use flarelink_cloudflare::PrivateKeyPem;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SerialNumber,
 };
 use x509_parser::prelude::*;
 
@@ -135,9 +135,18 @@ fn names(pem_text: &str) -> Option<Names> {
             .map(str::to_string)
     };
     Some(Names {
-        cn: attr(cert.subject(), &x509_parser::oid_registry::OID_X509_COMMON_NAME),
-        ou: attr(cert.subject(), &x509_parser::oid_registry::OID_X509_ORGANIZATIONAL_UNIT),
-        issuer_cn: attr(cert.issuer(), &x509_parser::oid_registry::OID_X509_COMMON_NAME),
+        cn: attr(
+            cert.subject(),
+            &x509_parser::oid_registry::OID_X509_COMMON_NAME,
+        ),
+        ou: attr(
+            cert.subject(),
+            &x509_parser::oid_registry::OID_X509_ORGANIZATIONAL_UNIT,
+        ),
+        issuer_cn: attr(
+            cert.issuer(),
+            &x509_parser::oid_registry::OID_X509_COMMON_NAME,
+        ),
         is_ca: cert.is_ca(),
         not_after: Utc
             .timestamp_opt(cert.validity().not_after.timestamp(), 0)

@@ -150,7 +150,8 @@ pub async fn run_with(
     )
     .await?;
     if lock_plan.is_some() {
-        let done = origin_lock::apply(config, clouds, options, &lock_marks, progress.as_ref()).await?;
+        let done =
+            origin_lock::apply(config, clouds, options, &lock_marks, progress.as_ref()).await?;
         origin_lock::add_to_report(done, &mut report);
     }
     Ok(report)

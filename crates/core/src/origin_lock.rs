@@ -50,7 +50,10 @@ pub fn marked(domain: Option<&DomainName>) -> bool {
 fn bucket(config: &Config, clouds: &Clouds, zone_id: &str) -> Result<(String, bool), Error> {
     Ok(match &config.truststore_bucket {
         Some(b) => (b.clone(), true),
-        None => (truststore::default_bucket(clouds.aws()?.region(), zone_id), false),
+        None => (
+            truststore::default_bucket(clouds.aws()?.region(), zone_id),
+            false,
+        ),
     })
 }
 
@@ -75,7 +78,9 @@ async fn discover(
     let needs_ownership = on && domain.certificate.source == CertificateSource::OriginCa;
     let endpoint = async {
         match api_mapping::discover_api(&aws.apigateway, domain).await {
-            Ok(api) => default_endpoint::discover(&aws.apigateway, api, h).await.map(Some),
+            Ok(api) => default_endpoint::discover(&aws.apigateway, api, h)
+                .await
+                .map(Some),
             // Turning off: an API that is gone has no endpoint to turn back on.
             Err(Error::Precondition { .. }) if !on => Ok(None),
             Err(e) => Err(e),
@@ -171,9 +176,16 @@ async fn lock_on(
             .await
             .step(StepId::OriginPullCert, h)?;
     }
-    let presented =
-        origin_pull_cert::apply(&clouds.cloudflare, settle, zone_id, h, &pull, &mut r, attempts)
-            .await?;
+    let presented = origin_pull_cert::apply(
+        &clouds.cloudflare,
+        settle,
+        zone_id,
+        h,
+        &pull,
+        &mut r,
+        attempts,
+    )
+    .await?;
     summary.client_certificate_id = Some(presented.certificate.id.clone());
     summary.client_certificate_expires = presented.certificate.expires_on.map(|t| t.to_rfc3339());
     if r.applied {
@@ -281,7 +293,8 @@ async fn lock_off(
     let aws = clouds.aws()?;
     let mut steps = Vec::new();
     if let (Ok(true), Some(e)) = (&ep, &found.endpoint) {
-        default_endpoint::remove(&aws.apigateway, settle, aws.region(), h, &domain.stage, e).await?;
+        default_endpoint::remove(&aws.apigateway, settle, aws.region(), h, &domain.stage, e)
+            .await?;
         r_ep.applied = true;
     }
     settle.step(r_ep, &mut steps)?;
@@ -446,12 +459,17 @@ pub async fn remove_ownership(
             StepId::DomainMtls,
             Some(h),
             crate::report::Action::Delete,
-            format!("delete the ownership verification certificate(s) {} and their validation CNAME(s)", arns.join(", ")),
+            format!(
+                "delete the ownership verification certificate(s) {} and their validation CNAME(s)",
+                arns.join(", ")
+            ),
         );
         if !dry_run {
             validation_record::remove(&clouds.cloudflare, settle, zone_id, h, &removal).await?;
             for arn in &arns {
-                acm.delete_certificate(arn).await.step(StepId::DomainMtls, h)?;
+                acm.delete_certificate(arn)
+                    .await
+                    .step(StepId::DomainMtls, h)?;
             }
             r.applied = true;
         }
@@ -463,10 +481,17 @@ pub async fn remove_ownership(
 /// The static plan's lines (no credentials): the four steps of every hostname with the lock.
 pub fn static_reports(config: &Config) -> Vec<StepReport> {
     let mut out = Vec::new();
-    for d in config.domains.iter().filter(|d| d.origin_lock == OriginLock::Mtls) {
+    for d in config
+        .domains
+        .iter()
+        .filter(|d| d.origin_lock == OriginLock::Mtls)
+    {
         let h = d.hostname.as_str();
         out.push(origin_pull_cert::static_report(h));
-        out.push(truststore::static_report(h, config.truststore_bucket.as_deref()));
+        out.push(truststore::static_report(
+            h,
+            config.truststore_bucket.as_deref(),
+        ));
         out.push(domain_mtls::static_report(h));
         out.push(default_endpoint::static_report(d));
     }

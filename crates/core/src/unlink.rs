@@ -159,7 +159,9 @@ pub async fn run(
     let settle = Settle::new(progress.as_ref(), None);
     let quota = DomainQuota::default();
     // The origin lock comes off first, in its own safe order, while the custom domain exists.
-    let lock = crate::origin_lock::remove(config, clouds, &zone.id, options.dry_run, progress.clone()).await?;
+    let lock =
+        crate::origin_lock::remove(config, clouds, &zone.id, options.dry_run, progress.clone())
+            .await?;
     for (_, (steps, _, warnings)) in lock {
         report.steps.extend(steps);
         report.warnings.extend(warnings);

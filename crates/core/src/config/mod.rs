@@ -931,7 +931,10 @@ fn truststore_bucket(value: Option<&str>, errors: &mut Vec<ConfigError>) -> Opti
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
     let ends = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if (3..=63).contains(&v.len()) && ok_chars && ends(v.chars().next()) && ends(v.chars().last())
+    if (3..=63).contains(&v.len())
+        && ok_chars
+        && ends(v.chars().next())
+        && ends(v.chars().last())
         && !v.contains("..")
     {
         return Some(v.to_string());

@@ -31,7 +31,12 @@ pub struct Found {
 pub async fn discover(apigw: &ApiGateway, api: RestApi, hostname: &str) -> Result<Found, Error> {
     let h = hostname;
     let (disabled, tags) = tokio::try_join!(
-        async { apigw.execute_api_endpoint_disabled(&api.id).await.step(STEP, h) },
+        async {
+            apigw
+                .execute_api_endpoint_disabled(&api.id)
+                .await
+                .step(STEP, h)
+        },
         async { apigw.get_rest_api_tags(&api.id).await.step(STEP, h) },
     )?;
     Ok(Found {
@@ -80,8 +85,17 @@ fn mark(value: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(TAG_DISABLED.to_string(), value.to_string())])
 }
 
-async fn redeploy(apigw: &ApiGateway, api_id: &str, stage: &str, why: &str, h: &str) -> Result<String, Error> {
-    let d = apigw.create_deployment(api_id, stage, why).await.step(STEP, h)?;
+async fn redeploy(
+    apigw: &ApiGateway,
+    api_id: &str,
+    stage: &str,
+    why: &str,
+    h: &str,
+) -> Result<String, Error> {
+    let d = apigw
+        .create_deployment(api_id, stage, why)
+        .await
+        .step(STEP, h)?;
     Ok(d.id)
 }
 
@@ -99,15 +113,35 @@ pub async fn apply(
     let h = hostname;
     let id = found.api.id.as_str();
     if plan == Plan::Disable {
-        settle.begin(STEP, Some(h), &format!("turning the default endpoint of {id} off"));
-        apigw.tag_rest_api(region, id, &mark(PENDING)).await.step(STEP, h)?;
-        apigw.set_execute_api_endpoint_disabled(id, true).await.step(STEP, h)?;
+        settle.begin(
+            STEP,
+            Some(h),
+            &format!("turning the default endpoint of {id} off"),
+        );
+        apigw
+            .tag_rest_api(region, id, &mark(PENDING))
+            .await
+            .step(STEP, h)?;
+        apigw
+            .set_execute_api_endpoint_disabled(id, true)
+            .await
+            .step(STEP, h)?;
         report.applied = true;
     }
     if matches!(plan, Plan::Disable | Plan::Redeploy) {
         settle.begin(STEP, Some(h), &format!("redeploying stage {stage} of {id}"));
-        let d = redeploy(apigw, id, stage, "flarelink: default execute-api endpoint off (origin lock)", h).await?;
-        apigw.tag_rest_api(region, id, &mark(&d)).await.step(STEP, h)?;
+        let d = redeploy(
+            apigw,
+            id,
+            stage,
+            "flarelink: default execute-api endpoint off (origin lock)",
+            h,
+        )
+        .await?;
+        apigw
+            .tag_rest_api(region, id, &mark(&d))
+            .await
+            .step(STEP, h)?;
         report.applied = true;
     }
     Ok(())
@@ -126,7 +160,12 @@ pub fn decide_removal(found: &Found, shared: bool) -> Result<bool, String> {
     }
 }
 
-pub fn removal_report(hostname: &str, stage: &str, found: Option<&Found>, remove: &Result<bool, String>) -> StepReport {
+pub fn removal_report(
+    hostname: &str,
+    stage: &str,
+    found: Option<&Found>,
+    remove: &Result<bool, String>,
+) -> StepReport {
     match (found, remove) {
         (Some(f), Ok(true)) => StepReport::new(
             STEP,
@@ -150,9 +189,23 @@ pub async fn remove(
 ) -> Result<(), Error> {
     let h = hostname;
     let id = found.api.id.as_str();
-    settle.begin(STEP, Some(h), &format!("turning the default endpoint of {id} back on"));
-    apigw.set_execute_api_endpoint_disabled(id, false).await.step(STEP, h)?;
-    redeploy(apigw, id, stage, "flarelink: default execute-api endpoint back on (origin lock off)", h).await?;
+    settle.begin(
+        STEP,
+        Some(h),
+        &format!("turning the default endpoint of {id} back on"),
+    );
+    apigw
+        .set_execute_api_endpoint_disabled(id, false)
+        .await
+        .step(STEP, h)?;
+    redeploy(
+        apigw,
+        id,
+        stage,
+        "flarelink: default execute-api endpoint back on (origin lock off)",
+        h,
+    )
+    .await?;
     apigw
         .untag_rest_api(region, id, &[TAG_DISABLED.to_string()])
         .await

@@ -65,7 +65,11 @@ pub struct Found {
     pub ownership: Vec<Certificate>,
 }
 
-pub async fn discover(clouds: &Clouds, hostname: &str, needs_ownership: bool) -> Result<Found, Error> {
+pub async fn discover(
+    clouds: &Clouds,
+    hostname: &str,
+    needs_ownership: bool,
+) -> Result<Found, Error> {
     let aws = clouds.aws()?;
     let h = hostname;
     let (domain, ownership) = tokio::try_join!(
@@ -90,7 +94,7 @@ pub async fn discover(clouds: &Clouds, hostname: &str, needs_ownership: bool) ->
 pub enum Ownership {
     NotNeeded,
     /// Issued (or pending: wait for it).
-    Use(Certificate),
+    Use(Box<Certificate>),
     Request,
 }
 
@@ -143,7 +147,7 @@ pub fn decide(found: &Found, hostname: &str, ours: &str, force: bool) -> Result<
             .or_else(|| found.ownership.iter().find(issued))
             .or_else(|| found.ownership.iter().find(|c| usable(c)))
             .cloned()
-            .map(Ownership::Use)
+            .map(|c| Ownership::Use(Box::new(c)))
             .unwrap_or(Ownership::Request)
     };
     Ok(Plan {
@@ -182,7 +186,11 @@ pub fn report(hostname: &str, plan: &Plan, uri: &str, version: Option<&str>) -> 
         StepReport::new(
             STEP,
             Some(h),
-            if plan.current_uri.is_none() { Action::Create } else { Action::Change },
+            if plan.current_uri.is_none() {
+                Action::Create
+            } else {
+                Action::Change
+            },
             format!("require client certificates on custom domain {h}: truststore {uri}{at}"),
         )
     } else {
@@ -196,7 +204,10 @@ pub fn report(hostname: &str, plan: &Plan, uri: &str, version: Option<&str>) -> 
     match &plan.ownership {
         Ownership::NotNeeded => {}
         Ownership::Use(c) if c.status.as_deref() == Some(acm_request::ISSUED) => {
-            r = r.detail(format!("ownership verification certificate {} (ACM-issued)", c.arn));
+            r = r.detail(format!(
+                "ownership verification certificate {} (ACM-issued)",
+                c.arn
+            ));
         }
         Ownership::Use(c) => {
             r = r.detail(format!("wait for ACM to issue ownership verification certificate {} (at most {DEFAULT_VALIDATION_TIMEOUT_SECONDS} s)", c.arn));
@@ -206,7 +217,9 @@ pub fn report(hostname: &str, plan: &Plan, uri: &str, version: Option<&str>) -> 
         }
     }
     if let Some(u) = &plan.replaces_foreign {
-        r = r.detail(format!("--force: replaces truststore {u} (not flarelink's)"));
+        r = r.detail(format!(
+            "--force: replaces truststore {u} (not flarelink's)"
+        ));
     }
     r
 }
@@ -221,7 +234,10 @@ fn token(hostname: &str, salt: &[String]) -> String {
         h.update(b"\n");
         h.update(s.as_bytes());
     }
-    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The ownership certificate, issued: requested (never twice after a lost answer: ACM is
@@ -239,9 +255,13 @@ async fn ensure_ownership(
     let acm = &clouds.aws()?.acm;
     let (mut cert, mut wrote) = match &plan.ownership {
         Ownership::NotNeeded => return Ok(None),
-        Ownership::Use(c) => (c.clone(), false),
+        Ownership::Use(c) => ((**c).clone(), false),
         Ownership::Request => {
-            settle.begin(STEP, Some(h), "requesting the ownership verification certificate");
+            settle.begin(
+                STEP,
+                Some(h),
+                "requesting the ownership verification certificate",
+            );
             let tags = ownership_tags(h);
             let t = token(h, &[]);
             let arn = create_once(
@@ -280,11 +300,21 @@ async fn ensure_ownership(
         let records = validation_record::decide(h, &wanted, &found, force)
             .map_err(|r| crate::link::refused(StepId::ValidationRecord, h, r))?;
         let mut r = validation_record::report(h, &records);
-        validation_record::apply(&clouds.cloudflare, settle, zone_id, h, &records, &mut r, max_attempts)
-            .await?;
+        validation_record::apply(
+            &clouds.cloudflare,
+            settle,
+            zone_id,
+            h,
+            &records,
+            &mut r,
+            max_attempts,
+        )
+        .await?;
         wrote |= r.applied;
         let timeout = Duration::from_secs(DEFAULT_VALIDATION_TIMEOUT_SECONDS.into());
-        cert = acm_request::wait_issued(acm, settle, h, cert, timeout).await?.0;
+        cert = acm_request::wait_issued(acm, settle, h, cert, timeout)
+            .await?
+            .0;
     }
     Ok(Some((cert.arn, wrote)))
 }
@@ -324,11 +354,25 @@ pub async fn apply(
         let mut last = None;
         if owner.is_some() && plan.current_owner != owner {
             let arn = owner.as_deref().expect("checked");
-            last = Some(apigw.set_domain_ownership_certificate(h, arn).await.step(STEP, h)?);
+            last = Some(
+                apigw
+                    .set_domain_ownership_certificate(h, arn)
+                    .await
+                    .step(STEP, h)?,
+            );
         }
         if plan.current_version.as_deref() != Some(version) {
-            settle.begin(STEP, Some(h), &format!("pointing {h} at truststore version {version}"));
-            last = Some(apigw.set_domain_truststore_version(h, version).await.step(STEP, h)?);
+            settle.begin(
+                STEP,
+                Some(h),
+                &format!("pointing {h} at truststore version {version}"),
+            );
+            last = Some(
+                apigw
+                    .set_domain_truststore_version(h, version)
+                    .await
+                    .step(STEP, h)?,
+            );
         }
         last
     };
@@ -407,7 +451,10 @@ mod tests {
         let plan = decide(&found(Some("s3://ours/k")), "h", "s3://ours/k", false).unwrap();
         assert!(!plan.writes("s3://ours/k", Some("v1")));
         assert!(plan.writes("s3://ours/k", Some("v2")));
-        assert_eq!(decide_removal(&found(Some("s3://ours/k")), "s3://ours/k"), Ok(true));
+        assert_eq!(
+            decide_removal(&found(Some("s3://ours/k")), "s3://ours/k"),
+            Ok(true)
+        );
         assert!(decide_removal(&found(Some("s3://x/y")), "s3://ours/k").is_err());
     }
 

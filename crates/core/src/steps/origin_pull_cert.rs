@@ -119,7 +119,9 @@ pub fn decide(found: &Found, hostname: &str, force: bool) -> Result<Plan, Refusa
         .or_else(|| found.ours.iter().max_by_key(|c| c.uploaded_on))
         .cloned();
     let associate = match (&certificate, associated) {
-        (Some(c), Some(a)) => !(a.cert_id.as_deref() == Some(c.id.as_str()) && a.enabled == Some(true)),
+        (Some(c), Some(a)) => {
+            !(a.cert_id.as_deref() == Some(c.id.as_str()) && a.enabled == Some(true))
+        }
         _ => true,
     };
     let leftovers = found
@@ -230,7 +232,11 @@ where
                 fix: "run `flarelink link-domain` again later: it continues with the same certificate".into(),
             });
         }
-        settle.begin(STEP, Some(hostname), &format!("waiting for Cloudflare to deploy {what}"));
+        settle.begin(
+            STEP,
+            Some(hostname),
+            &format!("waiting for Cloudflare to deploy {what}"),
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -274,7 +280,11 @@ pub async fn apply(
                 certificate: format!("{}{}", id.leaf_pem, id.ca_pem),
                 private_key: id.leaf_key,
             };
-            settle.begin(STEP, Some(h), "uploading the client certificate to Cloudflare");
+            settle.begin(
+                STEP,
+                Some(h),
+                "uploading the client certificate to Cloudflare",
+            );
             let leaf = id.leaf_pem.trim().to_string();
             let written = create_once(
                 max_attempts,
@@ -282,10 +292,15 @@ pub async fn apply(
                 || cloudflare.upload_hostname_client_certificate(zone_id, &upload),
                 || async {
                     // The upload whose answer was lost carries this very leaf.
-                    let all = cloudflare.list_hostname_client_certificates(zone_id).await?;
-                    Ok(all
-                        .into_iter()
-                        .find(|c| client_ca::pem_blocks(&c.certificate).first().map(|b| b.trim()) == Some(leaf.as_str())))
+                    let all = cloudflare
+                        .list_hostname_client_certificates(zone_id)
+                        .await?;
+                    Ok(all.into_iter().find(|c| {
+                        client_ca::pem_blocks(&c.certificate)
+                            .first()
+                            .map(|b| b.trim())
+                            == Some(leaf.as_str())
+                    }))
                 },
             )
             .await
@@ -392,9 +407,9 @@ pub fn decide_removal(found: &Found) -> Removal {
     Removal {
         void_association: assoc.clone().filter(|id| ours(id)),
         delete: found.ours.iter().map(|c| c.id.clone()).collect(),
-        note: assoc
-            .filter(|id| !ours(id))
-            .map(|id| format!("kept: the association with client certificate {id} is not flarelink's")),
+        note: assoc.filter(|id| !ours(id)).map(|id| {
+            format!("kept: the association with client certificate {id} is not flarelink's")
+        }),
     }
 }
 
@@ -407,14 +422,22 @@ impl Removal {
 pub fn removal_report(hostname: &str, removal: &Removal) -> StepReport {
     let h = hostname;
     let mut r = if removal.is_empty() {
-        StepReport::new(STEP, Some(h), Action::Skip, "no flarelink client certificate for this hostname")
+        StepReport::new(
+            STEP,
+            Some(h),
+            Action::Skip,
+            "no flarelink client certificate for this hostname",
+        )
     } else {
         let mut what = Vec::new();
         if removal.void_association.is_some() {
             what.push(format!("void {h}'s association"));
         }
         if !removal.delete.is_empty() {
-            what.push(format!("delete client certificate(s) {}", removal.delete.join(", ")));
+            what.push(format!(
+                "delete client certificate(s) {}",
+                removal.delete.join(", ")
+            ));
         }
         StepReport::new(STEP, Some(h), Action::Delete, what.join(", then "))
             .detail("tls_client_auth stays on (other hostnames may rely on it)")

@@ -92,10 +92,9 @@ pub async fn discover(
     found.flarelinks = is_flarelinks(&tags);
     found.versioning = Some(versioning);
     found.current = match (head, body) {
-        (Some(head), Some(body)) => Some((
-            head.version_id,
-            String::from_utf8_lossy(&body).into_owned(),
-        )),
+        (Some(head), Some(body)) => {
+            Some((head.version_id, String::from_utf8_lossy(&body).into_owned()))
+        }
         _ => None,
     };
     Ok(found)
@@ -147,8 +146,7 @@ pub fn decide(found: &Found, wanted: Option<&str>) -> Result<Plan, Error> {
     Ok(Plan {
         bucket: b.clone(),
         create_bucket: !found.exists,
-        enable_versioning: !found.configured
-            && found.versioning != Some(Versioning::Enabled),
+        enable_versioning: !found.configured && found.versioning != Some(Versioning::Enabled),
         version,
     })
 }
@@ -165,17 +163,29 @@ pub fn report(hostname: &str, plan: &Plan, ca: &Pending<String>) -> StepReport {
         None => StepReport::new(
             STEP,
             Some(hostname),
-            if plan.create_bucket { Action::Create } else { Action::Change },
+            if plan.create_bucket {
+                Action::Create
+            } else {
+                Action::Change
+            },
             match ca {
                 Pending::Known(_) => format!("write the client CA to {u} (a new version)"),
-                Pending::AfterStep(s) => format!("write the client CA (made in step {s}) to {u} (a new version)"),
+                Pending::AfterStep(s) => {
+                    format!("write the client CA (made in step {s}) to {u} (a new version)")
+                }
             },
         ),
     };
     if plan.create_bucket {
-        r = r.detail(format!("create bucket {} (versioning on, tagged as flarelink's)", plan.bucket));
+        r = r.detail(format!(
+            "create bucket {} (versioning on, tagged as flarelink's)",
+            plan.bucket
+        ));
     } else if plan.enable_versioning {
-        r = r.detail(format!("turn versioning on for flarelink's bucket {}", plan.bucket));
+        r = r.detail(format!(
+            "turn versioning on for flarelink's bucket {}",
+            plan.bucket
+        ));
     }
     r
 }
@@ -222,7 +232,11 @@ pub async fn apply(
             // A put whose answer was lost: the current version holds this very text.
             let body = s3.get_object(b, &k, None).await?;
             if body.is_some_and(|t| String::from_utf8_lossy(&t).trim() == ca_pem.trim()) {
-                Ok(Some(s3.head_object(b, &k, None).await?.and_then(|h| h.version_id)))
+                Ok(Some(
+                    s3.head_object(b, &k, None)
+                        .await?
+                        .and_then(|h| h.version_id),
+                ))
             } else {
                 Ok(None)
             }
@@ -261,7 +275,12 @@ pub fn decide_removal(found: &Found) -> Removal {
 pub fn removal_report(hostname: &str, removal: &Removal) -> StepReport {
     let u = uri(&removal.bucket, hostname);
     if !removal.object {
-        return StepReport::new(STEP, Some(hostname), Action::Skip, format!("no truststore at {u}"));
+        return StepReport::new(
+            STEP,
+            Some(hostname),
+            Action::Skip,
+            format!("no truststore at {u}"),
+        );
     }
     let mut r = StepReport::new(
         STEP,
@@ -270,7 +289,10 @@ pub fn removal_report(hostname: &str, removal: &Removal) -> StepReport {
         format!("delete every version of {u}"),
     );
     r = r.detail(if removal.bucket_if_empty {
-        format!("then bucket {} if nothing else is in it (flarelink's)", removal.bucket)
+        format!(
+            "then bucket {} if nothing else is in it (flarelink's)",
+            removal.bucket
+        )
     } else {
         format!("bucket {} is yours: kept", removal.bucket)
     });
@@ -279,7 +301,12 @@ pub fn removal_report(hostname: &str, removal: &Removal) -> StepReport {
 
 /// Remove: the object's versions, then flarelink's bucket if it is empty. Returns whether
 /// anything was deleted.
-pub async fn remove(s3: &S3, settle: Settle<'_>, hostname: &str, removal: &Removal) -> Result<bool, Error> {
+pub async fn remove(
+    s3: &S3,
+    settle: Settle<'_>,
+    hostname: &str,
+    removal: &Removal,
+) -> Result<bool, Error> {
     let h = hostname;
     if !removal.object {
         return Ok(false);
@@ -290,10 +317,19 @@ pub async fn remove(s3: &S3, settle: Settle<'_>, hostname: &str, removal: &Remov
     let mut changed = false;
     for v in s3.list_object_versions(b, &k).await.step(STEP, h)? {
         if v.key == k {
-            changed |= s3.delete_object_version(b, &k, &v.version_id).await.step(STEP, h)?;
+            changed |= s3
+                .delete_object_version(b, &k, &v.version_id)
+                .await
+                .step(STEP, h)?;
         }
     }
-    if removal.bucket_if_empty && s3.list_object_versions(b, "").await.step(STEP, h)?.is_empty() {
+    if removal.bucket_if_empty
+        && s3
+            .list_object_versions(b, "")
+            .await
+            .step(STEP, h)?
+            .is_empty()
+    {
         changed |= s3.delete_bucket(b).await.step(STEP, h)?;
     }
     Ok(changed)
@@ -306,7 +342,9 @@ pub fn static_report(hostname: &str, bucket: Option<&str>) -> StepReport {
         Action::Unknown,
         format!(
             "the client CA in {}/{} (versioned S3 truststore)",
-            bucket.map(|b| format!("s3://{b}")).unwrap_or_else(|| "flarelink's bucket".into()),
+            bucket
+                .map(|b| format!("s3://{b}"))
+                .unwrap_or_else(|| "flarelink's bucket".into()),
             key(hostname)
         ),
     )
@@ -329,7 +367,10 @@ mod tests {
 
     #[test]
     fn the_same_ca_is_not_written_again_and_another_is() {
-        assert_eq!(decide(&found(), Some("CA")).unwrap().version.as_deref(), Some("v1"));
+        assert_eq!(
+            decide(&found(), Some("CA")).unwrap().version.as_deref(),
+            Some("v1")
+        );
         assert_eq!(decide(&found(), Some("NEW")).unwrap().version, None);
     }
 
@@ -341,13 +382,22 @@ mod tests {
         f.configured = true;
         f.versioning = Some(Versioning::Off);
         assert!(matches!(decide(&f, None), Err(Error::Precondition { .. })));
-        assert!(!decide_removal(&f).bucket_if_empty, "a user's bucket is never deleted");
+        assert!(
+            !decide_removal(&f).bucket_if_empty,
+            "a user's bucket is never deleted"
+        );
     }
 
     #[test]
     fn the_default_bucket_is_a_valid_stable_name() {
         let b = default_bucket("eu-central-1", "023e105f4ecef8ad9ca31a8372d0c353");
-        assert_eq!(b, default_bucket("eu-central-1", "023e105f4ecef8ad9ca31a8372d0c353"));
-        assert!(b.len() <= 63 && b.starts_with("flarelink-truststore-eu-central-1-"), "{b}");
+        assert_eq!(
+            b,
+            default_bucket("eu-central-1", "023e105f4ecef8ad9ca31a8372d0c353")
+        );
+        assert!(
+            b.len() <= 63 && b.starts_with("flarelink-truststore-eu-central-1-"),
+            "{b}"
+        );
     }
 }

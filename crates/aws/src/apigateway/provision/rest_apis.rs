@@ -85,7 +85,11 @@ pub(crate) async fn tag_resource(
 }
 
 /// UntagResource on an API Gateway resource (removing an absent key is no error).
-pub(crate) async fn untag_resource(client: &Client, arn: &str, keys: &[String]) -> Result<(), Error> {
+pub(crate) async fn untag_resource(
+    client: &Client,
+    arn: &str,
+    keys: &[String],
+) -> Result<(), Error> {
     client
         .untag_resource()
         .resource_arn(arn)
