@@ -199,6 +199,88 @@ emit({{"mtls": d.get("mutualTlsAuthentication"), "owner": d.get("ownershipVerifi
         ))
     }
 
+    /// The truststore text at the version the custom domain reads (boto3).
+    fn trusted(&self) -> String {
+        self.s
+            .boto3(&format!(
+                r#"
+apigw, s3 = client("apigateway"), client("s3")
+m = apigw.get_domain_name(domainName={HOST:?})["mutualTlsAuthentication"]
+bucket, key = m["truststoreUri"][len("s3://"):].split("/", 1)
+emit(s3.get_object(Bucket=bucket, Key=key, VersionId=m["truststoreVersion"])["Body"].read().decode())
+"#
+            ))
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Replaces flarelink's client certificate with one shaped as flarelink makes them but with
+    /// 10 days left, without a moment without a working lock (as a past run of flarelink would
+    /// have left it): trusted beside the current CA, associated, then trusted alone. Returns
+    /// its id and its CA.
+    fn age_the_client_certificate(&self) -> Value {
+        let zone = self.s.zone_id("example.com");
+        self.s.python(&format!(
+            r#"
+import datetime, time
+import boto3
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
+from cloudflare import Cloudflare
+now = datetime.datetime.now(datetime.timezone.utc)
+pem = lambda c: c.public_bytes(serialization.Encoding.PEM).decode()
+ca_key = ec.generate_private_key(ec.SECP256R1())
+ca_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "flarelink-managed"),
+    x509.NameAttribute(NameOID.COMMON_NAME, "flarelink origin-lock CA {HOST} 0ddba11e")])
+ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+    .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=355))
+    .not_valid_after(now + datetime.timedelta(days=10))
+    .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+    .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+        encipher_only=False, decipher_only=False), critical=True)
+    .sign(ca_key, hashes.SHA256()))
+key = ec.generate_private_key(ec.SECP256R1())
+leaf = (x509.CertificateBuilder()
+    .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "flarelink-managed"),
+        x509.NameAttribute(NameOID.COMMON_NAME, {HOST:?})]))
+    .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+    .not_valid_before(now - datetime.timedelta(days=355)).not_valid_after(now + datetime.timedelta(days=10))
+    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+    .sign(ca_key, hashes.SHA256()))
+cf = Cloudflare()
+apigw, s3 = client("apigateway"), client("s3")
+m = apigw.get_domain_name(domainName={HOST:?})["mutualTlsAuthentication"]
+bucket, k = m["truststoreUri"][len("s3://"):].split("/", 1)
+current = s3.get_object(Bucket=bucket, Key=k)["Body"].read().decode()
+def trust(text):
+    v = s3.put_object(Bucket=bucket, Key=k, Body=text.encode())["VersionId"]
+    apigw.update_domain_name(domainName={HOST:?}, patchOperations=[
+        {{"op": "replace", "path": "/mutualTlsAuthentication/truststoreVersion", "value": v}}])
+def wait(get):
+    for _ in range(80):
+        if get() == "active":
+            return
+        time.sleep(0.25)
+    raise SystemExit("not active")
+trust(current.strip() + "
+" + pem(ca))
+up = cf.origin_tls_client_auth.hostname_certificates.create(zone_id={zone:?}, certificate=pem(leaf) + pem(ca),
+    private_key=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+wait(lambda: cf.origin_tls_client_auth.hostname_certificates.get(up.id, zone_id={zone:?}).status)
+before = cf.origin_tls_client_auth.hostnames.get({HOST:?}, zone_id={zone:?}).cert_id
+cf.origin_tls_client_auth.hostnames.update(zone_id={zone:?}, config=[{{"hostname": {HOST:?}, "cert_id": up.id, "enabled": True}}])
+wait(lambda: cf.origin_tls_client_auth.hostnames.get({HOST:?}, zone_id={zone:?}).status)
+cf.origin_tls_client_auth.hostname_certificates.delete(before, zone_id={zone:?})
+trust(pem(ca))
+emit({{"id": up.id, "ca": pem(ca)}})
+"#
+        ))
+    }
+
     /// What Cloudflare holds, read with its official Python SDK.
     fn cloudflare(&self) -> Value {
         let zone = self.s.zone_id("example.com");
@@ -440,6 +522,47 @@ emit(None)
     );
     let api_id = env.aws()["api_id"].as_str().unwrap().to_owned();
     assert_eq!(env.default_endpoint(&api_id, &token).status, 403);
+    assert!(env.link(&on, &[], &[]).writes().is_empty());
+
+    // Rotation: a flarelink client certificate with 10 days left (made here as flarelink makes
+    // them, since the clock cannot be moved on a year), in use and trusted alone.
+    let old = env.age_the_client_certificate();
+    assert_eq!(
+        env.s
+            .via_edge(HOST, "/ditto", &[("Authorization", &token)])
+            .status,
+        200
+    );
+    let plan = env.link(&on, &["--dry-run"], &[]);
+    assert!(
+        plan.writes()
+            .contains(&"origin-pull-cert:change".to_string()),
+        "{:?}",
+        plan.writes()
+    );
+    let rotated = env.link(&on, &[], &[]);
+    rotated.code(0);
+    let cf = env.cloudflare();
+    assert_eq!(
+        cf["certs"].as_array().unwrap().len(),
+        1,
+        "the old certificate is deleted: {cf:#}"
+    );
+    assert_ne!(cf["certs"][0], old["id"], "{cf:#}");
+    assert_eq!(cf["assoc"]["cert_id"], cf["certs"][0]);
+    let trusted = env.trusted();
+    assert!(
+        !trusted.contains(old["ca"].as_str().unwrap().trim()),
+        "the old CA is no longer trusted"
+    );
+    assert_eq!(trusted.matches("BEGIN CERTIFICATE").count(), 1, "{trusted}");
+    assert_eq!(
+        env.s
+            .via_edge(HOST, "/ditto", &[("Authorization", &token)])
+            .status,
+        200
+    );
+    assert_eq!(env.direct(&token).status, 403);
     assert!(env.link(&on, &[], &[]).writes().is_empty());
 
     // unlink-domain takes everything of the lock away with the rest; the default endpoint

@@ -146,6 +146,11 @@ async fn lock_on(
         },
         execute_api_endpoint_disabled: Some(endpoint.disabled),
     };
+    // A client certificate in use that is due is rotated after the four steps have converged.
+    let due = pull
+        .certificate
+        .clone()
+        .filter(|c| origin_pull_cert::rotation_due(c, chrono::Utc::now()));
     let Some(settle) = settle else {
         let ca = match &known_ca {
             Some(c) => Pending::Known(c.clone()),
@@ -157,6 +162,8 @@ async fn lock_on(
             domain_mtls::report(h, &mtls, &uri, store.version.as_deref()),
             default_endpoint::report(h, &domain.stage, &endpoint, ep_plan),
         ];
+        let mut steps = steps;
+        steps.extend(due.map(|c| origin_pull_cert::rotation_report(h, &c)));
         return Ok((steps, summary, Vec::new()));
     };
     let attempts = config.retry.max_attempts;
@@ -251,7 +258,76 @@ async fn lock_on(
     .await?;
     summary.execute_api_endpoint_disabled = Some(true);
     settle.step(r, &mut steps)?;
+
+    if due.is_some() {
+        let (r, new, version) = rotate(
+            clouds,
+            settle,
+            zone_id,
+            h,
+            &store.bucket,
+            &presented,
+            attempts,
+        )
+        .await?;
+        summary.client_certificate_id = Some(new.id.clone());
+        summary.client_certificate_expires = new.expires_on.map(|t| t.to_rfc3339());
+        summary.truststore_version = Some(version);
+        settle.step(r, &mut steps)?;
+    }
     Ok((steps, summary, warnings))
+}
+
+/// Rotates the client certificate with no moment without a working lock: a new CA and leaf →
+/// the truststore trusts the old and the new CA (and the domain reads that version) → the new
+/// leaf uploaded and active → the hostname associated with it (deployed) → the truststore trusts
+/// only the new CA → the old certificate deleted. A run stopped anywhere converges on the next
+/// (which keeps the certificate the hostname is associated with and rotates again).
+async fn rotate(
+    clouds: &Clouds,
+    settle: Settle<'_>,
+    zone_id: &str,
+    hostname: &str,
+    bucket: &str,
+    old: &origin_pull_cert::Presented,
+    attempts: u32,
+) -> Result<
+    (
+        StepReport,
+        flarelink_cloudflare::HostnameClientCertificate,
+        String,
+    ),
+    Error,
+> {
+    let h = hostname;
+    let aws = clouds.aws()?;
+    let cf = &clouds.cloudflare;
+    let mut r = origin_pull_cert::rotation_report(h, &old.certificate);
+    let identity = origin_pull_cert::make_identity(h)?;
+    let new_ca = identity.ca_pem.clone();
+    let both = format!("{}\n{}\n", old.ca_pem.trim(), new_ca.trim());
+    let v = truststore::put(&aws.s3, settle, h, bucket, &both, attempts).await?;
+    aws.apigateway
+        .set_domain_truststore_version(h, &v)
+        .await
+        .step(StepId::DomainMtls, h)?;
+    let new = origin_pull_cert::upload(cf, settle, zone_id, h, identity, attempts).await?;
+    let new = origin_pull_cert::wait_active(cf, settle, zone_id, h, &new.id).await?;
+    origin_pull_cert::associate(cf, settle, zone_id, h, &new.id, true).await?;
+    let v = truststore::put(&aws.s3, settle, h, bucket, &new_ca, attempts).await?;
+    aws.apigateway
+        .set_domain_truststore_version(h, &v)
+        .await
+        .step(StepId::DomainMtls, h)?;
+    cf.delete_hostname_client_certificate(zone_id, &old.certificate.id)
+        .await
+        .step(StepId::OriginPullCert, h)?;
+    r.applied = true;
+    r = r.detail(format!(
+        "now {} (truststore version {v} trusts only its CA); {} deleted",
+        new.id, old.certificate.id
+    ));
+    Ok((r, new, v))
 }
 
 /// Turning the lock off for one hostname, in the safe order; `None` when there is nothing of

@@ -256,6 +256,149 @@ pub struct Presented {
     pub ca_pem: String,
 }
 
+/// Makes a new client identity for `hostname` (see `client_ca`).
+pub fn make_identity(hostname: &str) -> Result<client_ca::ClientIdentity, Error> {
+    client_ca::make(hostname, Utc::now()).map_err(|source| Error::Certificate {
+        step: STEP,
+        hostname: hostname.into(),
+        source,
+    })
+}
+
+/// Uploads the leaf (then its CA) with its key. A lost answer is looked up by the leaf in the
+/// zone's list, never re-sent blindly.
+pub async fn upload(
+    cloudflare: &CloudflareClient,
+    settle: Settle<'_>,
+    zone_id: &str,
+    hostname: &str,
+    identity: client_ca::ClientIdentity,
+    max_attempts: u32,
+) -> Result<HostnameClientCertificate, Error> {
+    let h = hostname;
+    let leaf = identity.leaf_pem.trim().to_string();
+    let upload = NewHostnameClientCertificate {
+        certificate: format!("{}{}", identity.leaf_pem, identity.ca_pem),
+        private_key: identity.leaf_key,
+    };
+    settle.begin(
+        STEP,
+        Some(h),
+        "uploading the client certificate to Cloudflare",
+    );
+    let written = create_once(
+        max_attempts,
+        WriteError::outcome,
+        || cloudflare.upload_hostname_client_certificate(zone_id, &upload),
+        || async {
+            // The upload whose answer was lost carries this very leaf.
+            let all = cloudflare
+                .list_hostname_client_certificates(zone_id)
+                .await?;
+            Ok(all.into_iter().find(|c| {
+                client_ca::pem_blocks(&c.certificate)
+                    .first()
+                    .map(|b| b.trim())
+                    == Some(leaf.as_str())
+            }))
+        },
+    )
+    .await
+    .step(STEP, h)?;
+    Ok(written.into_inner())
+}
+
+/// Waits until certificate `id` is active.
+pub async fn wait_active(
+    cloudflare: &CloudflareClient,
+    settle: Settle<'_>,
+    zone_id: &str,
+    hostname: &str,
+    id: &str,
+) -> Result<HostnameClientCertificate, Error> {
+    let h = hostname;
+    wait_deployed(
+        settle,
+        h,
+        &format!("client certificate {id}"),
+        || async {
+            cloudflare
+                .get_hostname_client_certificate(zone_id, id)
+                .await
+                .step(STEP, h)?
+                .ok_or_else(|| Error::Precondition {
+                    step: STEP,
+                    hostname: h.into(),
+                    message: format!("Cloudflare no longer knows client certificate {id}"),
+                    fix: "run `flarelink link-domain` again: it uploads a new one".into(),
+                })
+        },
+        |c| status_done(&c.status),
+    )
+    .await
+}
+
+/// Associates the hostname with certificate `id` (when `associate`) and waits until the
+/// association is deployed: API Gateway must not require a certificate Cloudflare does not
+/// present yet.
+pub async fn associate(
+    cloudflare: &CloudflareClient,
+    settle: Settle<'_>,
+    zone_id: &str,
+    hostname: &str,
+    id: &str,
+    associate: bool,
+) -> Result<(), Error> {
+    let h = hostname;
+    if associate {
+        settle.begin(STEP, Some(h), &format!("associating {h} with {id}"));
+        cloudflare
+            .put_hostname_client_auth(
+                zone_id,
+                &[HostnameClientAuthChange {
+                    hostname: h.into(),
+                    cert_id: id.to_string(),
+                    enabled: Some(true),
+                }],
+            )
+            .await
+            .step(STEP, h)?;
+    }
+    wait_deployed(
+        settle,
+        h,
+        &format!("the association of {h}"),
+        || async {
+            cloudflare
+                .get_hostname_client_auth(zone_id, h)
+                .await
+                .step(STEP, h)
+        },
+        |a: &Option<HostnameClientAuth>| match a {
+            Some(a) if a.cert_id.as_deref() == Some(id) => match &a.status {
+                Some(s) => status_done(s),
+                None => Ok(a.is_presenting()),
+            },
+            _ => Ok(false),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The CA certificate uploaded after the leaf of `certificate`.
+pub fn ca_of(certificate: &HostnameClientCertificate, hostname: &str) -> Result<String, Error> {
+    client_ca::ca_of(&certificate.certificate).ok_or_else(|| Error::Precondition {
+        step: STEP,
+        hostname: hostname.into(),
+        message: format!(
+            "client certificate {} carries no CA certificate after its leaf",
+            certificate.id
+        ),
+        fix: "delete it in Cloudflare and run `flarelink link-domain` again".into(),
+    })
+}
+
 /// Apply the plan; returns what Cloudflare now presents.
 pub async fn apply(
     cloudflare: &CloudflareClient,
@@ -271,100 +414,18 @@ pub async fn apply(
         Some(c) => c.clone(),
         None => {
             settle.begin(STEP, Some(h), "making the client CA and certificate");
-            let id = client_ca::make(h, Utc::now()).map_err(|source| Error::Certificate {
-                step: STEP,
-                hostname: h.into(),
-                source,
-            })?;
-            let upload = NewHostnameClientCertificate {
-                certificate: format!("{}{}", id.leaf_pem, id.ca_pem),
-                private_key: id.leaf_key,
-            };
-            settle.begin(
-                STEP,
-                Some(h),
-                "uploading the client certificate to Cloudflare",
-            );
-            let leaf = id.leaf_pem.trim().to_string();
-            let written = create_once(
-                max_attempts,
-                WriteError::outcome,
-                || cloudflare.upload_hostname_client_certificate(zone_id, &upload),
-                || async {
-                    // The upload whose answer was lost carries this very leaf.
-                    let all = cloudflare
-                        .list_hostname_client_certificates(zone_id)
-                        .await?;
-                    Ok(all.into_iter().find(|c| {
-                        client_ca::pem_blocks(&c.certificate)
-                            .first()
-                            .map(|b| b.trim())
-                            == Some(leaf.as_str())
-                    }))
-                },
-            )
-            .await
-            .step(STEP, h)?;
+            let identity = make_identity(h)?;
+            let c = upload(cloudflare, settle, zone_id, h, identity, max_attempts).await?;
             report.applied = true;
-            written.into_inner()
+            c
         }
     };
     let id = certificate.id.clone();
-    let certificate = wait_deployed(
-        settle,
-        h,
-        &format!("client certificate {id}"),
-        || async {
-            cloudflare
-                .get_hostname_client_certificate(zone_id, &id)
-                .await
-                .step(STEP, h)?
-                .ok_or_else(|| Error::Precondition {
-                    step: STEP,
-                    hostname: h.into(),
-                    message: format!("Cloudflare no longer knows client certificate {id}"),
-                    fix: "run `flarelink link-domain` again: it uploads a new one".into(),
-                })
-        },
-        |c| status_done(&c.status),
-    )
-    .await?;
+    let certificate = wait_active(cloudflare, settle, zone_id, h, &id).await?;
+    associate(cloudflare, settle, zone_id, h, &id, plan.associate).await?;
     if plan.associate {
-        settle.begin(STEP, Some(h), &format!("associating {h} with {id}"));
-        cloudflare
-            .put_hostname_client_auth(
-                zone_id,
-                &[HostnameClientAuthChange {
-                    hostname: h.into(),
-                    cert_id: id.clone(),
-                    enabled: Some(true),
-                }],
-            )
-            .await
-            .step(STEP, h)?;
         report.applied = true;
     }
-    // Presenting needs the association deployed too; API Gateway must not require the
-    // certificate before Cloudflare presents it.
-    wait_deployed(
-        settle,
-        h,
-        &format!("the association of {h}"),
-        || async {
-            cloudflare
-                .get_hostname_client_auth(zone_id, h)
-                .await
-                .step(STEP, h)
-        },
-        |a: &Option<HostnameClientAuth>| match a {
-            Some(a) if a.cert_id.as_deref() == Some(id.as_str()) => match &a.status {
-                Some(s) => status_done(s),
-                None => Ok(a.is_presenting()),
-            },
-            _ => Ok(false),
-        },
-    )
-    .await?;
     if plan.enable_tls_client_auth {
         settle.begin(STEP, Some(h), "turning tls_client_auth on");
         cloudflare
@@ -380,16 +441,35 @@ pub async fn apply(
             .step(STEP, h)?;
         report.applied = true;
     }
-    let ca_pem = client_ca::ca_of(&certificate.certificate).ok_or_else(|| Error::Precondition {
-        step: STEP,
-        hostname: h.into(),
-        message: format!("client certificate {id} carries no CA certificate after its leaf"),
-        fix: "delete it in Cloudflare and run `flarelink link-domain` again".into(),
-    })?;
+    let ca_pem = ca_of(&certificate, h)?;
     Ok(Presented {
         certificate,
         ca_pem,
     })
+}
+
+/// Rotation: the client certificate in use is renewed once it has this many days left or fewer.
+pub const ROTATE_BEFORE_DAYS: i64 = 30;
+
+/// Whether `certificate` is due for rotation at `now`.
+pub fn rotation_due(certificate: &HostnameClientCertificate, now: DateTime<Utc>) -> bool {
+    certificate
+        .expires_on
+        .is_some_and(|t| t - now <= chrono::Duration::days(ROTATE_BEFORE_DAYS))
+}
+
+pub fn rotation_report(hostname: &str, current: &HostnameClientCertificate) -> StepReport {
+    StepReport::new(
+        STEP,
+        Some(hostname),
+        Action::Change,
+        format!(
+            "rotate client certificate {}{} (due: {ROTATE_BEFORE_DAYS} days or fewer left)",
+            current.id,
+            expiry(current.expires_on)
+        ),
+    )
+    .detail("a new CA and certificate; the truststore trusts both CAs until Cloudflare presents the new one, then only the new; the old certificate is deleted last")
 }
 
 /// What turning the lock off removes: the association if it is flarelink's, and flarelink's

@@ -222,16 +222,31 @@ pub async fn apply(
     if let Some(v) = &plan.version {
         return Ok(v.clone());
     }
+    let version = put(s3, settle, h, b, ca_pem, max_attempts).await?;
+    report.applied = true;
+    Ok(version)
+}
+
+/// PutObject of `text` as the hostname's truststore (a new version, whose id it returns). A put
+/// whose answer was lost is looked up (the current version holds this very text) first.
+pub async fn put(
+    s3: &S3,
+    settle: Settle<'_>,
+    hostname: &str,
+    bucket: &str,
+    text: &str,
+    max_attempts: u32,
+) -> Result<String, Error> {
+    let (h, b) = (hostname, bucket);
     let k = key(h);
     settle.begin(STEP, Some(h), &format!("writing s3://{b}/{k}"));
     let version = create_once(
         max_attempts,
         WriteError::outcome,
-        || s3.put_object(b, &k, ca_pem.as_bytes().to_vec(), "application/x-pem-file"),
+        || s3.put_object(b, &k, text.as_bytes().to_vec(), "application/x-pem-file"),
         || async {
-            // A put whose answer was lost: the current version holds this very text.
             let body = s3.get_object(b, &k, None).await?;
-            if body.is_some_and(|t| String::from_utf8_lossy(&t).trim() == ca_pem.trim()) {
+            if body.is_some_and(|t| String::from_utf8_lossy(&t).trim() == text.trim()) {
                 Ok(Some(
                     s3.head_object(b, &k, None)
                         .await?
@@ -245,7 +260,6 @@ pub async fn apply(
     .await
     .step(STEP, h)?
     .into_inner();
-    report.applied = true;
     version.ok_or_else(|| Error::Precondition {
         step: STEP,
         hostname: h.into(),
