@@ -266,8 +266,7 @@ def wait(get):
             return
         time.sleep(0.25)
     raise SystemExit("not active")
-trust(current.strip() + "
-" + pem(ca))
+trust(current.strip() + chr(10) + pem(ca))
 up = cf.origin_tls_client_auth.hostname_certificates.create(zone_id={zone:?}, certificate=pem(leaf) + pem(ca),
     private_key=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
 wait(lambda: cf.origin_tls_client_auth.hostname_certificates.get(up.id, zone_id={zone:?}).status)

@@ -499,7 +499,10 @@ fn the_origin_lock_is_off_by_default_and_mtls_takes_an_optional_bucket() {
     assert_eq!(c.domains[0].origin_lock, OriginLock::Off);
     assert_eq!(c.truststore_bucket, None);
     let locked = GOOD
-        .replace("stage = \"prod\"\n", "stage = \"prod\"\norigin_lock = \"mtls\"\n")
+        .replace(
+            "stage = \"prod\"\n",
+            "stage = \"prod\"\norigin_lock = \"mtls\"\n",
+        )
         .replace(
             "region = \"us-east-1\"\n",
             "region = \"us-east-1\"\ntruststore_bucket = \"my.trust-store\"\n",
