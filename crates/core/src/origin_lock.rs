@@ -479,18 +479,23 @@ pub async fn apply(
     Ok(out)
 }
 
-/// `unlink-domain`, before the custom domain goes: the lock off for every hostname (whatever
-/// its `origin_lock`), lines only where there is something of flarelink's.
+/// `unlink-domain`, before the custom domain goes: the lock off for every hostname whose custom
+/// domain carries flarelink's mark (`marks[i]`, whatever its `origin_lock`), lines only where
+/// there is something of flarelink's.
 pub async fn remove(
     config: &Config,
     clouds: &Clouds,
     zone_id: &str,
+    marks: &[bool],
     dry_run: bool,
     progress: Arc<dyn Progress>,
 ) -> Result<Vec<(String, Outcome)>, Error> {
     let settle = Settle::new(progress.as_ref(), None);
     let mut out = Vec::new();
-    for d in &config.domains {
+    for (i, d) in config.domains.iter().enumerate() {
+        if !marks.get(i).copied().unwrap_or(false) {
+            continue;
+        }
         let plan = lock_off(config, clouds, zone_id, d, false, None).await?;
         if !any_write(&plan.0) {
             continue;
@@ -514,13 +519,17 @@ pub async fn remove_ownership(
     config: &Config,
     clouds: &Clouds,
     zone_id: &str,
+    marks: &[bool],
     dry_run: bool,
     progress: &dyn Progress,
 ) -> Result<Vec<StepReport>, Error> {
     let settle = Settle::new(progress, None);
     let acm = &clouds.aws()?.acm;
     let mut out = Vec::new();
-    for d in &config.domains {
+    for (i, d) in config.domains.iter().enumerate() {
+        if !marks.get(i).copied().unwrap_or(false) {
+            continue;
+        }
         let h = d.hostname.as_str();
         let certs = domain_mtls::ownership_certificates(acm, h)
             .await

@@ -118,6 +118,12 @@ pub async fn run(
     }))
     .await?;
 
+    // Only a custom domain flarelink locked has a lock to take off (its mark is set before the
+    // lock's first write), so an unlink without one reads nothing more.
+    let lock_marks: Vec<bool> = domains
+        .iter()
+        .map(|(existing, _)| crate::origin_lock::marked(existing.as_ref()))
+        .collect();
     let mut removals = Vec::new();
     for (((domain, (existing, mappings)), records), validation) in config
         .domains
@@ -159,9 +165,15 @@ pub async fn run(
     let settle = Settle::new(progress.as_ref(), None);
     let quota = DomainQuota::default();
     // The origin lock comes off first, in its own safe order, while the custom domain exists.
-    let lock =
-        crate::origin_lock::remove(config, clouds, &zone.id, options.dry_run, progress.clone())
-            .await?;
+    let lock = crate::origin_lock::remove(
+        config,
+        clouds,
+        &zone.id,
+        &lock_marks,
+        options.dry_run,
+        progress.clone(),
+    )
+    .await?;
     for (_, (steps, _, warnings)) in lock {
         report.steps.extend(steps);
         report.warnings.extend(warnings);
@@ -192,6 +204,7 @@ pub async fn run(
         config,
         clouds,
         &zone.id,
+        &lock_marks,
         options.dry_run,
         progress.as_ref(),
     )
