@@ -199,6 +199,49 @@ emit({{"mtls": d.get("mutualTlsAuthentication"), "owner": d.get("ownershipVerifi
         ))
     }
 
+    /// A direct call to the data plane with a client certificate the test signs with the kept
+    /// CA key (the CA certificate read from the truststore): the status it gets.
+    fn direct_with_own_certificate(&self, key: &std::path::Path, token: &str) -> u64 {
+        let ca = self.trusted();
+        let addr = self.s.dataplane_address();
+        let root = self.s.origin_ca_root().display().to_string();
+        let dir = self.dir.path().display().to_string();
+        self.s
+            .python(&format!(
+                r#"
+import datetime, http.client, os, socket, ssl
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
+ca_key = serialization.load_pem_private_key(open({key:?}, "rb").read(), None)
+ca = x509.load_pem_x509_certificate({ca:?}.encode())
+key = ec.generate_private_key(ec.SECP256R1())
+now = datetime.datetime.now(datetime.timezone.utc)
+leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "my direct caller")]))
+    .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+    .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+    .sign(ca_key, hashes.SHA256()))
+cert_file, key_file = os.path.join({dir:?}, "caller.pem"), os.path.join({dir:?}, "caller.key")
+open(cert_file, "wb").write(leaf.public_bytes(serialization.Encoding.PEM))
+open(key_file, "wb").write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+ctx = ssl.create_default_context(cafile={root:?})
+ctx.load_cert_chain(cert_file, key_file)
+tls = ctx.wrap_socket(socket.create_connection(("{ip}", {port}), timeout=30), server_hostname={HOST:?})
+conn = http.client.HTTPConnection({HOST:?}, timeout=30)
+conn.sock = tls
+conn.request("GET", "/ditto", headers={{"Authorization": {token:?}}})
+emit(conn.getresponse().status)
+"#,
+                key = key.display().to_string(),
+                ip = addr.ip(),
+                port = addr.port(),
+            ))
+            .as_u64()
+            .unwrap()
+    }
+
     /// The truststore text at the version the custom domain reads (boto3).
     fn trusted(&self) -> String {
         self.s
@@ -321,7 +364,10 @@ fn the_lock_refuses_direct_calls_converges_and_comes_off_api_gateway_first() {
     assert!(env.cloudflare()["certs"].as_array().unwrap().is_empty());
     assert!(env.aws()["buckets"].as_array().unwrap().is_empty());
 
-    let first = env.link(&on, &[], &[]);
+    // --keep-client-ca: the CA's key goes to a new 0600 file (and only with the flag).
+    let kept = env.dir.path().join("client-ca.key");
+    let kept_arg = kept.display().to_string();
+    let first = env.link(&on, &["--keep-client-ca", &kept_arg], &[]);
     first.code(0);
     let summary = &first.json()["report"]["domains"][0];
     assert_eq!(summary["origin_lock"], "mtls", "{summary}");
@@ -372,6 +418,16 @@ fn the_lock_refuses_direct_calls_converges_and_comes_off_api_gateway_first() {
     assert_eq!(cf["assoc"]["status"], "active");
     assert_eq!(cf["tls_client_auth"], "on");
     assert_eq!(summary["client_certificate_id"], cf["certs"][0]);
+
+    // The kept key signs a client certificate of the user's own that API Gateway accepts
+    // directly; the file is 0600 and is never overwritten.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+    }
+    assert_eq!(env.direct_with_own_certificate(&kept, &token), 200);
+    env.link(&on, &["--keep-client-ca", &kept_arg], &[]).code(2);
 
     // A re-run writes nothing, in Cloudflare or AWS.
     let before = env.aws();

@@ -51,6 +51,15 @@ fn gen_err(e: rcgen::Error) -> CertError {
 /// Makes a CA and the one leaf it signs for `hostname`, valid from an hour ago for
 /// [`VALIDITY_DAYS`]. ECDSA P-256 (API Gateway's truststore accepts it; fast to make).
 pub fn make(hostname: &str, now: DateTime<Utc>) -> Result<ClientIdentity, CertError> {
+    make_keeping(hostname, now, false).map(|(id, _)| id)
+}
+
+/// [`make`], and with `keep` the CA's private key too (for `--keep-client-ca` only).
+pub fn make_keeping(
+    hostname: &str,
+    now: DateTime<Utc>,
+    keep: bool,
+) -> Result<(ClientIdentity, Option<PrivateKeyPem>), CertError> {
     let not_before = now - Duration::hours(1);
     let not_after = now + Duration::days(VALIDITY_DAYS);
     let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(gen_err)?;
@@ -70,6 +79,7 @@ pub fn make(hostname: &str, now: DateTime<Utc>) -> Result<ClientIdentity, CertEr
     ca.not_after = offset(not_after);
     ca.serial_number = Some(random_serial());
     let ca_pem = ca.self_signed(&ca_key).map_err(gen_err)?.pem();
+    let kept = keep.then(|| PrivateKeyPem::new(ca_key.serialize_pem()));
     // The issuer owns the CA key from here and is dropped at the end of this function.
     let issuer = Issuer::new(ca, ca_key);
 
@@ -88,12 +98,31 @@ pub fn make(hostname: &str, now: DateTime<Utc>) -> Result<ClientIdentity, CertEr
     leaf.serial_number = Some(random_serial());
     let leaf_pem = leaf.signed_by(&leaf_key, &issuer).map_err(gen_err)?.pem();
     drop(issuer);
-    Ok(ClientIdentity {
-        ca_pem,
-        leaf_pem,
-        leaf_key: PrivateKeyPem::new(leaf_key.serialize_pem()),
-        not_after,
-    })
+    Ok((
+        ClientIdentity {
+            ca_pem,
+            leaf_pem,
+            leaf_key: PrivateKeyPem::new(leaf_key.serialize_pem()),
+            not_after,
+        },
+        kept,
+    ))
+}
+
+/// Writes the kept CA key to `path`: a new file (never an existing one) with mode 0600, which
+/// the user asked for with `--keep-client-ca`.
+pub fn keep_ca_key(path: &std::path::Path, key: &PrivateKeyPem) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(key.expose().as_bytes())?;
+    file.sync_all()
 }
 
 /// The PEM certificates of `text`, each re-encoded as its own PEM block, in order.

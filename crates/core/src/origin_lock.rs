@@ -33,6 +33,18 @@ use crate::steps::{
     Pending,
 };
 
+/// What the lock steps' calls share for one hostname.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub clouds: &'a Clouds,
+    pub settle: Settle<'a>,
+    pub zone_id: &'a str,
+    pub hostname: &'a str,
+    /// Attempts per create (`retry.max_attempts`).
+    pub attempts: u32,
+    pub force: bool,
+}
+
 /// The custom domain's tag that says flarelink locked it.
 pub const TAG_LOCK: &str = "flarelink:origin-lock";
 
@@ -183,16 +195,18 @@ async fn lock_on(
             .await
             .step(StepId::OriginPullCert, h)?;
     }
-    let presented = origin_pull_cert::apply(
-        &clouds.cloudflare,
+    let keep = config.keep_client_ca.as_deref();
+    let ctx = Ctx {
+        clouds,
         settle,
         zone_id,
-        h,
-        &pull,
-        &mut r,
+        hostname: h,
         attempts,
-    )
-    .await?;
+        force,
+    };
+    let presented = origin_pull_cert::apply(ctx, &pull, &mut r, keep).await?;
+    // The key file holds at most one CA: the one made first in this run.
+    let keep = keep.filter(|_| pull.certificate.is_some());
     summary.client_certificate_id = Some(presented.certificate.id.clone());
     summary.client_certificate_expires = presented.certificate.expires_on.map(|t| t.to_rfc3339());
     if r.applied {
@@ -225,51 +239,19 @@ async fn lock_on(
     // 3. API Gateway requires it.
     let mut r = domain_mtls::report(h, &mtls, &uri, Some(&version));
     if mtls.writes(&uri, Some(&version)) {
-        let owner = domain_mtls::apply(
-            clouds,
-            settle,
-            zone_id,
-            h,
-            &mtls,
-            &uri,
-            &version,
-            &mut r,
-            &mut warnings,
-            attempts,
-            force,
-        )
-        .await?;
+        let owner = domain_mtls::apply(ctx, &mtls, &uri, &version, &mut r, &mut warnings).await?;
         summary.ownership_certificate_arn = owner;
     }
     settle.step(r, &mut steps)?;
 
     // 4. The default endpoint off.
     let mut r = default_endpoint::report(h, &domain.stage, &endpoint, ep_plan);
-    default_endpoint::apply(
-        &aws.apigateway,
-        settle,
-        aws.region(),
-        h,
-        &domain.stage,
-        &endpoint,
-        ep_plan,
-        &mut r,
-    )
-    .await?;
+    default_endpoint::apply(ctx, &domain.stage, &endpoint, ep_plan, &mut r).await?;
     summary.execute_api_endpoint_disabled = Some(true);
     settle.step(r, &mut steps)?;
 
     if due.is_some() {
-        let (r, new, version) = rotate(
-            clouds,
-            settle,
-            zone_id,
-            h,
-            &store.bucket,
-            &presented,
-            attempts,
-        )
-        .await?;
+        let (r, new, version) = rotate(ctx, &store.bucket, &presented, keep).await?;
         summary.client_certificate_id = Some(new.id.clone());
         summary.client_certificate_expires = new.expires_on.map(|t| t.to_rfc3339());
         summary.truststore_version = Some(version);
@@ -284,13 +266,10 @@ async fn lock_on(
 /// only the new CA → the old certificate deleted. A run stopped anywhere converges on the next
 /// (which keeps the certificate the hostname is associated with and rotates again).
 async fn rotate(
-    clouds: &Clouds,
-    settle: Settle<'_>,
-    zone_id: &str,
-    hostname: &str,
+    ctx: Ctx<'_>,
     bucket: &str,
     old: &origin_pull_cert::Presented,
-    attempts: u32,
+    keep: Option<&std::path::Path>,
 ) -> Result<
     (
         StepReport,
@@ -299,11 +278,19 @@ async fn rotate(
     ),
     Error,
 > {
+    let Ctx {
+        clouds,
+        settle,
+        zone_id,
+        hostname,
+        attempts,
+        ..
+    } = ctx;
     let h = hostname;
     let aws = clouds.aws()?;
     let cf = &clouds.cloudflare;
     let mut r = origin_pull_cert::rotation_report(h, &old.certificate);
-    let identity = origin_pull_cert::make_identity(h)?;
+    let identity = origin_pull_cert::make_identity(h, keep)?;
     let new_ca = identity.ca_pem.clone();
     let both = format!("{}\n{}\n", old.ca_pem.trim(), new_ca.trim());
     let v = truststore::put(&aws.s3, settle, h, bucket, &both, attempts).await?;

@@ -233,6 +233,10 @@ pub struct Config {
     /// `[aws] truststore_bucket`: the user's own versioned bucket for the origin lock's
     /// truststore; `None`: flarelink's (see `steps::truststore`).
     pub truststore_bucket: Option<String>,
+    /// `link-domain --keep-client-ca FILE` (set by the CLI, checked there): where to write the
+    /// private key of a client CA made in the run. `None`: it never leaves memory.
+    #[serde(skip)]
+    pub keep_client_ca: Option<PathBuf>,
 }
 
 /// What the command line and the environment add to the file.
@@ -891,6 +895,7 @@ fn validate(
         cognito,
         api,
         truststore_bucket: truststore_bucket(file.aws.truststore_bucket.as_deref(), errors),
+        keep_client_ca: None,
     })
 }
 

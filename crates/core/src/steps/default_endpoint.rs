@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use flarelink_aws::{ApiGateway, RestApi};
 
 use crate::error::{Context, Error};
+use crate::origin_lock::Ctx;
 use crate::report::{Action, StepId, StepReport};
 use crate::settle::Settle;
 
@@ -99,17 +100,16 @@ async fn redeploy(
     Ok(d.id)
 }
 
-#[allow(clippy::too_many_arguments)] // clients, the plan, what it needs and the sink: all distinct
 pub async fn apply(
-    apigw: &ApiGateway,
-    settle: Settle<'_>,
-    region: &str,
-    hostname: &str,
+    ctx: Ctx<'_>,
     stage: &str,
     found: &Found,
     plan: Plan,
     report: &mut StepReport,
 ) -> Result<(), Error> {
+    let (settle, hostname) = (ctx.settle, ctx.hostname);
+    let aws = ctx.clouds.aws()?;
+    let (apigw, region) = (&aws.apigateway, aws.region());
     let h = hostname;
     let id = found.api.id.as_str();
     if plan == Plan::Disable {

@@ -17,10 +17,10 @@ use sha2::{Digest, Sha256};
 
 use crate::config::DEFAULT_VALIDATION_TIMEOUT_SECONDS;
 use crate::error::{Context, Error};
+use crate::origin_lock::Ctx;
 use crate::ownership::TAG_MANAGED;
 use crate::report::{Action, StepId, StepReport};
 use crate::run::Clouds;
-use crate::settle::Settle;
 use crate::steps::{acm_request, validation_record, Refusal};
 use crate::write_once::{create_once, WriteError};
 
@@ -242,15 +242,15 @@ fn token(hostname: &str, salt: &[String]) -> String {
 
 /// The ownership certificate, issued: requested (never twice after a lost answer: ACM is
 /// searched by flarelink's tags first), its validation CNAME written, waited for.
-async fn ensure_ownership(
-    clouds: &Clouds,
-    settle: Settle<'_>,
-    zone_id: &str,
-    hostname: &str,
-    plan: &Plan,
-    max_attempts: u32,
-    force: bool,
-) -> Result<Option<(String, bool)>, Error> {
+async fn ensure_ownership(ctx: Ctx<'_>, plan: &Plan) -> Result<Option<(String, bool)>, Error> {
+    let Ctx {
+        clouds,
+        settle,
+        zone_id,
+        hostname,
+        attempts: max_attempts,
+        force,
+    } = ctx;
     let h = hostname;
     let acm = &clouds.aws()?.acm;
     let (mut cert, mut wrote) = match &plan.ownership {
@@ -321,23 +321,18 @@ async fn ensure_ownership(
 
 /// Apply: the ownership certificate, then the domain's mutual TLS at `version`. Returns the
 /// ownership certificate's ARN (if any).
-#[allow(clippy::too_many_arguments)] // clients, the plan, what it needs and the sinks: all distinct
 pub async fn apply(
-    clouds: &Clouds,
-    settle: Settle<'_>,
-    zone_id: &str,
-    hostname: &str,
+    ctx: Ctx<'_>,
     plan: &Plan,
     uri: &str,
     version: &str,
     report: &mut StepReport,
     warnings: &mut Vec<String>,
-    max_attempts: u32,
-    force: bool,
 ) -> Result<Option<String>, Error> {
+    let (settle, hostname) = (ctx.settle, ctx.hostname);
     let h = hostname;
-    let apigw = &clouds.aws()?.apigateway;
-    let owner = ensure_ownership(clouds, settle, zone_id, h, plan, max_attempts, force).await?;
+    let apigw = &ctx.clouds.aws()?.apigateway;
+    let owner = ensure_ownership(ctx, plan).await?;
     if owner.as_ref().is_some_and(|(_, wrote)| *wrote) {
         report.applied = true;
     }

@@ -256,13 +256,29 @@ pub struct Presented {
     pub ca_pem: String,
 }
 
-/// Makes a new client identity for `hostname` (see `client_ca`).
-pub fn make_identity(hostname: &str) -> Result<client_ca::ClientIdentity, Error> {
-    client_ca::make(hostname, Utc::now()).map_err(|source| Error::Certificate {
-        step: STEP,
-        hostname: hostname.into(),
-        source,
-    })
+/// Makes a new client identity for `hostname` (see `client_ca`); with `keep`, first writes the
+/// CA's private key there (`--keep-client-ca`), before anything is uploaded.
+pub fn make_identity(
+    hostname: &str,
+    keep: Option<&std::path::Path>,
+) -> Result<client_ca::ClientIdentity, Error> {
+    let (identity, key) =
+        client_ca::make_keeping(hostname, Utc::now(), keep.is_some()).map_err(|source| {
+            Error::Certificate {
+                step: STEP,
+                hostname: hostname.into(),
+                source,
+            }
+        })?;
+    if let (Some(path), Some(key)) = (keep, key) {
+        client_ca::keep_ca_key(path, &key).map_err(|e| Error::Precondition {
+            step: STEP,
+            hostname: hostname.into(),
+            message: format!("could not write the client CA's key to {}: {e}", path.display()),
+            fix: "name a new file in a writable directory with --keep-client-ca (nothing was uploaded)".into(),
+        })?;
+    }
+    Ok(identity)
 }
 
 /// Uploads the leaf (then its CA) with its key. A lost answer is looked up by the leaf in the
@@ -401,20 +417,30 @@ pub fn ca_of(certificate: &HostnameClientCertificate, hostname: &str) -> Result<
 
 /// Apply the plan; returns what Cloudflare now presents.
 pub async fn apply(
-    cloudflare: &CloudflareClient,
-    settle: Settle<'_>,
-    zone_id: &str,
-    hostname: &str,
+    ctx: crate::origin_lock::Ctx<'_>,
     plan: &Plan,
     report: &mut StepReport,
-    max_attempts: u32,
+    keep: Option<&std::path::Path>,
 ) -> Result<Presented, Error> {
+    let (cloudflare, settle, zone_id, hostname) = (
+        &ctx.clouds.cloudflare,
+        ctx.settle,
+        ctx.zone_id,
+        ctx.hostname,
+    );
+    let max_attempts = ctx.attempts;
     let h = hostname;
     let certificate = match &plan.certificate {
         Some(c) => c.clone(),
         None => {
             settle.begin(STEP, Some(h), "making the client CA and certificate");
-            let identity = make_identity(h)?;
+            let identity = make_identity(h, keep)?;
+            if let Some(p) = keep {
+                *report = report.clone().detail(format!(
+                    "the client CA's private key was written to {} (mode 0600), as --keep-client-ca asked",
+                    p.display()
+                ));
+            }
             let c = upload(cloudflare, settle, zone_id, h, identity, max_attempts).await?;
             report.applied = true;
             c

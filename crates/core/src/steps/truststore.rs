@@ -281,7 +281,7 @@ pub struct Removal {
 pub fn decide_removal(found: &Found) -> Removal {
     Removal {
         bucket: found.bucket.clone(),
-        object: found.exists && (found.flarelinks || found.configured),
+        object: found.current.is_some() && (found.flarelinks || found.configured),
         bucket_if_empty: found.exists && found.flarelinks && !found.configured,
     }
 }
