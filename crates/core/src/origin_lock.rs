@@ -163,6 +163,17 @@ async fn lock_on(
         .certificate
         .clone()
         .filter(|c| origin_pull_cert::rotation_due(c, chrono::Utc::now()));
+    // `--keep-client-ca` keeps only a CA made now: say so when none will be.
+    let mut warnings = Vec::new();
+    if let (Some(path), true) = (
+        &config.keep_client_ca,
+        pull.certificate.is_some() && due.is_none(),
+    ) {
+        warnings.push(format!(
+            "--keep-client-ca: {h} keeps its client certificate, so no new client CA is made and nothing is written to {}",
+            path.display()
+        ));
+    }
     let Some(settle) = settle else {
         let ca = match &known_ca {
             Some(c) => Pending::Known(c.clone()),
@@ -176,12 +187,11 @@ async fn lock_on(
         ];
         let mut steps = steps;
         steps.extend(due.map(|c| origin_pull_cert::rotation_report(h, &c)));
-        return Ok((steps, summary, Vec::new()));
+        return Ok((steps, summary, warnings));
     };
     let attempts = config.retry.max_attempts;
     let aws = clouds.aws()?;
     let mut steps = Vec::new();
-    let mut warnings = Vec::new();
 
     // 1. Cloudflare presents (after the mark that lets a later "off" find the lock).
     let mut r = origin_pull_cert::report(h, &pull);
