@@ -498,6 +498,35 @@ fn a_foreign_client_certificate_is_refused_and_a_crashed_lock_converges_then_unl
     let token = env.provision(&on);
     let zone = env.s.zone_id("example.com");
 
+    // A truststore bucket of the user's that is not versioned: refused before any write.
+    env.s
+        .boto3(r#"client("s3").create_bucket(Bucket="users-truststore"); emit(None)"#);
+    let theirs = env.dir.path().join("config-their-bucket.toml");
+    let text = std::fs::read_to_string(&on).unwrap().replace(
+        "region = \"us-east-1\"\n",
+        "region = \"us-east-1\"\ntruststore_bucket = \"users-truststore\"\n",
+    );
+    std::fs::write(&theirs, text).unwrap();
+    let unversioned = env.link(&theirs, &[], &[]);
+    unversioned.code(1);
+    assert!(
+        unversioned.stdout.contains("versioning"),
+        "{}",
+        unversioned.stdout
+    );
+    let aws = env.aws();
+    assert_eq!(
+        aws["buckets"],
+        serde_json::json!(["users-truststore"]),
+        "{aws:#}"
+    );
+    assert!(
+        aws["domain_tags"].as_object().is_none_or(|t| t.is_empty()),
+        "no custom domain: {aws:#}"
+    );
+    env.s
+        .boto3(r#"client("s3").delete_bucket(Bucket="users-truststore"); emit(None)"#);
+
     // Someone else's client certificate associated with the hostname: refused, nothing written.
     let foreign = env.s.python(&format!(
         r#"
@@ -637,4 +666,59 @@ emit(None)
     );
     assert_eq!(aws["disabled"], false);
     assert_eq!(env.default_endpoint(&api_id, &token).status, 200);
+}
+
+#[test]
+fn without_credentials_the_static_plans_list_the_lock_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[cloudflare]\nzone = \"example.com\"\n\n[aws]\nregion = \"us-east-1\"\n\n\
+             [[domain]]\nhostname = \"{HOST}\"\nrest_api = \"ditto-api\"\nstage = \"prod\"\norigin_lock = \"mtls\"\n"
+        ),
+    )
+    .unwrap();
+    for (command, first) in [
+        ("link-domain", "origin-cert"),
+        ("unlink-domain", "default-endpoint"),
+    ] {
+        let out = crate::harness::bare_flarelink()
+            .arg("--config")
+            .arg(&config)
+            .args([command, "--dry-run", "--output", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let steps: Vec<(String, String)> = doc["report"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["step"].as_str().unwrap().into(),
+                    s["action"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(steps[0].0, first, "{command}: {steps:?}");
+        for s in [
+            "origin-pull-cert",
+            "truststore",
+            "domain-mtls",
+            "default-endpoint",
+        ] {
+            assert!(
+                steps.iter().any(|(n, a)| n == s && a == "unknown"),
+                "{command} lists {s}: {steps:?}"
+            );
+        }
+    }
 }

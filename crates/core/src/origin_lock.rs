@@ -579,3 +579,32 @@ pub fn static_reports(config: &Config) -> Vec<StepReport> {
     }
     out
 }
+
+/// `unlink-domain`'s static plan (no credentials): what it would look for, for every hostname
+/// with the lock, in the order it takes the lock off.
+pub fn static_removal_reports(config: &Config) -> Vec<StepReport> {
+    use crate::report::Action::Unknown;
+    let mut out = Vec::new();
+    for d in config
+        .domains
+        .iter()
+        .filter(|d| d.origin_lock == OriginLock::Mtls)
+    {
+        let h = Some(d.hostname.as_str());
+        out.push(StepReport::new(StepId::DefaultEndpoint, h, Unknown, "the default execute-api endpoint back on and the stage redeployed, if flarelink turned it off"));
+        out.push(StepReport::new(StepId::DomainMtls, h, Unknown, "mutual TLS off on the custom domain, if it is flarelink's truststore (before Cloudflare stops presenting)"));
+        out.push(StepReport::new(
+            StepId::OriginPullCert,
+            h,
+            Unknown,
+            "the hostname's association voided and flarelink's client certificate deleted",
+        ));
+        out.push(StepReport::new(
+            StepId::Truststore,
+            h,
+            Unknown,
+            "the truststore object deleted (and flarelink's bucket when empty)",
+        ));
+    }
+    out
+}

@@ -402,6 +402,9 @@ pub fn static_plan(config: &Config, unchecked: Vec<String>) -> RunReport {
     let mut report = RunReport::new("unlink-domain", true);
     report.unchecked = unchecked;
     report.zone.name = config.zone.name().map(str::to_string);
+    report
+        .steps
+        .extend(crate::origin_lock::static_removal_reports(config));
     for d in &config.domains {
         let h = d.hostname.as_str();
         report.steps.extend([
