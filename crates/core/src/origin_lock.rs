@@ -250,6 +250,14 @@ async fn lock_on(
     let mut r = domain_mtls::report(h, &mtls, &uri, Some(&version));
     if mtls.writes(&uri, Some(&version)) {
         let owner = domain_mtls::apply(ctx, &mtls, &uri, &version, &mut r, &mut warnings).await?;
+        if let Some(arn) = &owner {
+            // The plan's "request …" / "wait …" detail, now that it is done.
+            r.details
+                .retain(|d| !(d.starts_with("request an ACM") || d.starts_with("wait for ACM")));
+            r = r.detail(format!(
+                "ownership verification certificate {arn} (ACM-issued, tagged as flarelink's)"
+            ));
+        }
         summary.ownership_certificate_arn = owner;
     }
     settle.step(r, &mut steps)?;
@@ -516,17 +524,15 @@ pub async fn remove_ownership(
     config: &Config,
     clouds: &Clouds,
     zone_id: &str,
-    marks: &[bool],
     dry_run: bool,
     progress: &dyn Progress,
 ) -> Result<Vec<StepReport>, Error> {
     let settle = Settle::new(progress, None);
     let acm = &clouds.aws()?.acm;
     let mut out = Vec::new();
-    for (i, d) in config.domains.iter().enumerate() {
-        if !marks.get(i).copied().unwrap_or(false) {
-            continue;
-        }
+    // Every hostname, marked or not: a run stopped after the custom domain went (and its mark
+    // with it) leaves these for the next run to find.
+    for d in &config.domains {
         let h = d.hostname.as_str();
         let certs = domain_mtls::ownership_certificates(acm, h)
             .await

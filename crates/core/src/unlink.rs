@@ -204,7 +204,6 @@ pub async fn run(
         config,
         clouds,
         &zone.id,
-        &lock_marks,
         options.dry_run,
         progress.as_ref(),
     )
