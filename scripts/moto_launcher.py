@@ -366,6 +366,57 @@ def patch_rest_api_disable_execute_api_endpoint() -> None:
     RestAPI.apply_patch_operations = apply_patch_operations
 
 
+def patch_rest_api_tags() -> None:
+    """TagResource / UntagResource on a REST API (`arn:aws:apigateway:REGION::/restapis/ID`) and
+    a custom domain (`…::/domainnames/NAME`), which AWS documents and moto answers only for
+    stages (it takes the ARN's third-to-last part as the API id and its last as a stage). The
+    origin lock marks a locked custom domain and an API whose default endpoint flarelink turned
+    off with tags; GetRestApi / GetDomainName then report them, as on AWS."""
+    import re
+    from urllib.parse import unquote
+    from moto.apigateway.responses import APIGatewayResponse
+
+    rest_api_arn = re.compile(r"^arn:aws:apigateway:[^:]*::/restapis/([^/]+)$")
+    domain_arn = re.compile(r"^arn:aws:apigateway:[^:]*::/domainnames/([^/]+)$")
+    original_tag, original_untag = APIGatewayResponse.tag_resource, APIGatewayResponse.untag_resource
+
+    def api_of(self):
+        arn = unquote(self.path.split("/tags/")[1])
+        m = rest_api_arn.match(arn)
+        if m:
+            return self.backend.get_rest_api(m.group(1))
+        m = domain_arn.match(arn)
+        return self.backend.get_domain_name(m.group(1)) if m else None
+
+    def tag_resource(self):
+        api = api_of(self)
+        if api is None:
+            return original_tag(self)
+        tags = self._get_param("tags") or {}
+        api.tags = {**(api.tags or {}), **tags}
+        return json.dumps({})
+
+    def untag_resource(self):
+        api = api_of(self)
+        if api is None:
+            return original_untag(self)
+        for key in self.querystring.get("tagKeys") or []:
+            (api.tags or {}).pop(key, None)
+        return json.dumps({})
+
+    APIGatewayResponse.tag_resource = tag_resource
+    APIGatewayResponse.untag_resource = untag_resource
+
+    # The ARN's slashes arrive decoded; moto routes `/tags/` only for a slash-free ARN or a
+    # stage's. Route the REST API's and the custom domain's too.
+    from moto.apigateway import urls
+
+    for kind in ("restapis", "domainnames"):
+        urls.url_paths[
+            "{0}/tags/arn:(?P<partition>[^/]+):apigateway:(?P<region_name>[^/]+)::/" + kind + "/(?P<resource_id>[^/]+)$"
+        ] = APIGatewayResponse.dispatch
+
+
 def patch_s3_get_bucket_versioning_root() -> None:
     """GetBucketVersioning answers `<VersioningConfiguration>` on S3 (its API reference); moto
     names the root `<GetBucketVersioningResponse>`, which the Rust SDK cannot read when it is
@@ -758,6 +809,7 @@ def main() -> None:
     patch_update_domain_name()
     patch_domain_mutual_tls()
     patch_rest_api_disable_execute_api_endpoint()
+    patch_rest_api_tags()
     patch_s3_get_bucket_versioning_root()
     patch_method_and_authorizer_updates()
     patch_multi_level_base_paths()

@@ -14,6 +14,7 @@ mod golden;
 mod guide_setup;
 mod link;
 mod mutations;
+mod origin_lock;
 mod provision;
 mod resilience;
 mod rotation;

@@ -69,11 +69,25 @@ pub struct RunArgs {
     pub hostnames: Vec<String>,
 }
 
+#[derive(Debug, Args, Clone)]
+pub struct LinkArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Origin lock: also write the private key of a client CA made in this run to FILE (created
+    /// with mode 0600; never overwritten), to sign client certificates for your own direct
+    /// callers. Needs exactly one hostname with origin_lock = "mtls" (use --hostname). Without
+    /// it the CA key never leaves memory.
+    #[arg(long, value_name = "FILE")]
+    pub keep_client_ca: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run all six steps for every configured hostname (or --hostname).
-    LinkDomain(RunArgs),
-    /// Remove, in reverse order, what flarelink created for a hostname; nothing else.
+    /// Run all six steps for every configured hostname (or --hostname), then the origin lock's
+    /// four for a hostname with origin_lock = "mtls" (or take flarelink's lock off with "off").
+    LinkDomain(LinkArgs),
+    /// Remove, in reverse order, what flarelink created for a hostname (its origin lock first);
+    /// nothing else.
     UnlinkDomain(RunArgs),
     /// Steps 1–2: issue the Origin CA certificate and import it into ACM. One command, because
     /// the private key lives only in memory between the two.
@@ -263,8 +277,8 @@ impl Command {
     /// The arguments of `link-domain`, `unlink-domain` and the step commands.
     pub fn run_args(&self) -> Option<&RunArgs> {
         match self {
-            Command::LinkDomain(a)
-            | Command::UnlinkDomain(a)
+            Command::LinkDomain(a) => Some(&a.run),
+            Command::UnlinkDomain(a)
             | Command::Certificate(a)
             | Command::CustomDomain(a)
             | Command::ApiMapping(a)

@@ -64,6 +64,30 @@ pub fn human_summary(report: &RunReport) -> String {
                 d.stage
             )),
         ));
+        // The origin lock's rows, only when the run knows of one (so other summaries are
+        // unchanged).
+        let lock = &d.lock;
+        if let Some(state) = &lock.origin_lock {
+            out.push_str(&row("origin lock", Some(state)));
+        }
+        if let Some(id) = &lock.client_certificate_id {
+            let expires = lock
+                .client_certificate_expires
+                .as_deref()
+                .map(|t| format!(" (expires {})", t.get(..10).unwrap_or(t)))
+                .unwrap_or_default();
+            out.push_str(&row("client certificate", Some(&format!("{id}{expires}"))));
+        }
+        if let Some(uri) = &lock.truststore_uri {
+            let version = lock
+                .truststore_version
+                .as_deref()
+                .unwrap_or("(after this run)");
+            out.push_str(&row(
+                "truststore",
+                Some(&format!("{uri} version {version}")),
+            ));
+        }
     }
     if let Some(p) = &report.provisioned {
         let row = |k: &str, v: Option<&str>| format!("  {k:<22} {}\n", v.unwrap_or("-"));
@@ -213,6 +237,7 @@ mod tests {
             rest_api_id: Some("abc".into()),
             stage: "prod".into(),
             base_path: "(none)".into(),
+            lock: Default::default(),
         });
         r.unchecked.push("Cloudflare: no token".into());
         r.warnings.push("imported without a chain".into());

@@ -5,11 +5,13 @@
 //! `flarelink-cloudflare` and `flarelink-aws`; it knows nothing of HTTP.
 
 pub mod certs;
+pub mod client_ca;
 pub mod config;
 pub mod error;
 pub mod in_use;
 pub mod keys;
 pub mod link;
+pub mod origin_lock;
 pub mod ownership;
 pub mod provision;
 pub mod quota;

@@ -21,6 +21,7 @@ use futures::future::{join_all, try_join_all};
 
 use crate::config::{CertificateSource, Config, Domain};
 use crate::error::{Context, Error};
+use crate::origin_lock;
 use crate::quota::DomainQuota;
 use crate::report::{DomainSummary, Progress, RunReport, StepId};
 use crate::rotate::{self, Rotation};
@@ -117,6 +118,16 @@ pub async fn run_with(
 ) -> Result<RunReport, Error> {
     let found = discover(config, clouds, selection, options).await?;
     let plan = decide(config, clouds, selection, options, found, when)?;
+    // The origin lock's steps (after the six), planned now so a refusal comes before any write.
+    let lock_marks: Vec<bool> = plan
+        .hosts
+        .iter()
+        .map(|h| origin_lock::marked(h.existing.as_ref()))
+        .collect();
+    let lock_plan = match origin_lock::selected(selection) {
+        true => Some(origin_lock::plan(config, clouds, options, &lock_marks).await?),
+        false => None,
+    };
     let mut report = RunReport::new(command, options.dry_run);
     if let Some(zone) = &plan.zone {
         report.zone.name = Some(zone.name.clone());
@@ -124,6 +135,7 @@ pub async fn run_with(
     }
     if options.dry_run {
         planned_reports(&plan, selection, &mut report);
+        origin_lock::add_to_report(lock_plan.unwrap_or_default(), &mut report);
         for r in &report.steps {
             progress.end(r);
         }
@@ -139,6 +151,11 @@ pub async fn run_with(
         &mut report,
     )
     .await?;
+    if lock_plan.is_some() {
+        let done =
+            origin_lock::apply(config, clouds, options, &lock_marks, progress.as_ref()).await?;
+        origin_lock::add_to_report(done, &mut report);
+    }
     Ok(report)
 }
 
@@ -886,6 +903,9 @@ pub fn static_plan(
             base_path: d.base_path_display().into(),
             ..Default::default()
         });
+    }
+    if origin_lock::selected(selection) {
+        report.steps.extend(origin_lock::static_reports(config));
     }
     if selection.has(StepId::SslMode) {
         let hostnames: Vec<String> = config.domains.iter().map(|d| d.hostname.clone()).collect();

@@ -26,6 +26,13 @@ pub enum StepId {
     /// and `acm-import` (steps 1 and 2 of `link-domain`).
     AcmRequest,
     ValidationRecord,
+    /// The origin lock's four steps (`[[domain]] origin_lock = "mtls"`), run by `link-domain`
+    /// after a hostname's six: Cloudflare presents a client certificate, S3 holds its CA, API
+    /// Gateway requires it, and the default `execute-api` endpoint is off.
+    OriginPullCert,
+    Truststore,
+    DomainMtls,
+    DefaultEndpoint,
 }
 
 impl StepId {
@@ -51,11 +58,23 @@ impl StepId {
     /// The certificate steps of an ACM-issued certificate (`source = "acm"`).
     pub const ACM: [StepId; 2] = [StepId::AcmRequest, StepId::ValidationRecord];
 
+    /// The origin lock's steps, in the order that turns it on (off runs them in reverse).
+    pub const LOCK: [StepId; 4] = [
+        StepId::OriginPullCert,
+        StepId::Truststore,
+        StepId::DomainMtls,
+        StepId::DefaultEndpoint,
+    ];
+
     /// Position within its command: 1–6 for `link-domain`, 1–7 for `provision`.
     pub fn number(self) -> u8 {
         match self {
             StepId::AcmRequest => return 1,
             StepId::ValidationRecord => return 2,
+            StepId::OriginPullCert => return 1,
+            StepId::Truststore => return 2,
+            StepId::DomainMtls => return 3,
+            StepId::DefaultEndpoint => return 4,
             _ => {}
         }
         let i = self as u8;
@@ -68,6 +87,9 @@ impl StepId {
 
     /// How many steps its command has.
     pub fn total(self) -> u8 {
+        if StepId::LOCK.contains(&self) {
+            return 4;
+        }
         if (self as u8) < 6 || StepId::ACM.contains(&self) {
             6
         } else {
@@ -93,6 +115,10 @@ impl StepId {
             StepId::Deployment => "deployment",
             StepId::AcmRequest => "acm-request",
             StepId::ValidationRecord => "validation-record",
+            StepId::OriginPullCert => "origin-pull-cert",
+            StepId::Truststore => "truststore",
+            StepId::DomainMtls => "domain-mtls",
+            StepId::DefaultEndpoint => "default-endpoint",
         }
     }
 
@@ -113,6 +139,10 @@ impl StepId {
             StepId::Deployment => "deployment to the stage",
             StepId::AcmRequest => "ACM-issued certificate (DNS validation)",
             StepId::ValidationRecord => "ACM validation CNAME in Cloudflare (DNS only)",
+            StepId::OriginPullCert => "Cloudflare per-hostname origin-pull client certificate",
+            StepId::Truststore => "S3 truststore with the client CA",
+            StepId::DomainMtls => "mutual TLS on the API Gateway custom domain",
+            StepId::DefaultEndpoint => "default execute-api endpoint off",
         }
     }
 
@@ -121,6 +151,7 @@ impl StepId {
             .into_iter()
             .chain(StepId::PROVISION)
             .chain(StepId::ACM)
+            .chain(StepId::LOCK)
             .find(|s| s.name() == name)
     }
 }
@@ -217,6 +248,29 @@ pub struct DomainSummary {
     pub rest_api_id: Option<String>,
     pub stage: String,
     pub base_path: String,
+    /// The origin lock (`[[domain]] origin_lock`) and what holds it; omitted when unknown.
+    #[serde(flatten)]
+    pub lock: LockSummary,
+}
+
+/// A hostname's origin lock in the run's summary (see `origin_lock`). Every field is omitted
+/// when not known, so the JSON of a hostname without a lock is unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LockSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_lock: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate_expires: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truststore_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truststore_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ownership_certificate_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execute_api_endpoint_disabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -118,6 +118,12 @@ pub async fn run(
     }))
     .await?;
 
+    // Only a custom domain flarelink locked has a lock to take off (its mark is set before the
+    // lock's first write), so an unlink without one reads nothing more.
+    let lock_marks: Vec<bool> = domains
+        .iter()
+        .map(|(existing, _)| crate::origin_lock::marked(existing.as_ref()))
+        .collect();
     let mut removals = Vec::new();
     for (((domain, (existing, mappings)), records), validation) in config
         .domains
@@ -158,6 +164,20 @@ pub async fn run(
     report.zone.id = Some(zone.id.clone());
     let settle = Settle::new(progress.as_ref(), None);
     let quota = DomainQuota::default();
+    // The origin lock comes off first, in its own safe order, while the custom domain exists.
+    let lock = crate::origin_lock::remove(
+        config,
+        clouds,
+        &zone.id,
+        &lock_marks,
+        options.dry_run,
+        progress.clone(),
+    )
+    .await?;
+    for (_, (steps, _, warnings)) in lock {
+        report.steps.extend(steps);
+        report.warnings.extend(warnings);
+    }
     if !options.dry_run {
         progress.hostnames(&hostnames);
     }
@@ -179,6 +199,16 @@ pub async fn run(
         report.domains.push(summary);
         report.warnings.extend(warnings);
     }
+    // The lock's ownership-verification certificates, now that their custom domains are gone.
+    let owners = crate::origin_lock::remove_ownership(
+        config,
+        clouds,
+        &zone.id,
+        options.dry_run,
+        progress.as_ref(),
+    )
+    .await?;
+    report.steps.extend(owners);
     // The rule goes after the hostnames' CNAMEs: until then they are still served over HTTPS.
     let ssl_removal = ssl_mode::decide_removal(ssl_found.as_ref(), &hostnames);
     let mut ssl_report = ssl_mode::removal_report(&ssl_removal, &hostnames);
@@ -371,6 +401,9 @@ pub fn static_plan(config: &Config, unchecked: Vec<String>) -> RunReport {
     let mut report = RunReport::new("unlink-domain", true);
     report.unchecked = unchecked;
     report.zone.name = config.zone.name().map(str::to_string);
+    report
+        .steps
+        .extend(crate::origin_lock::static_removal_reports(config));
     for d in &config.domains {
         let h = d.hostname.as_str();
         report.steps.extend([

@@ -171,6 +171,50 @@ impl ApiGateway {
         rest_apis::get_rest_api_tags(&self.client, api_id).await
     }
 
+    /// TagResource on REST API `api_id` of `region` (adds or overwrites `tags`).
+    pub async fn tag_rest_api(
+        &self,
+        region: &str,
+        api_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        let arn = format!("arn:aws:apigateway:{region}::/restapis/{api_id}");
+        rest_apis::tag_resource(&self.client, &arn, tags).await
+    }
+
+    /// UntagResource on REST API `api_id` of `region`.
+    pub async fn untag_rest_api(
+        &self,
+        region: &str,
+        api_id: &str,
+        keys: &[String],
+    ) -> Result<(), Error> {
+        let arn = format!("arn:aws:apigateway:{region}::/restapis/{api_id}");
+        rest_apis::untag_resource(&self.client, &arn, keys).await
+    }
+
+    /// TagResource on custom domain `name` of `region` (adds or overwrites `tags`).
+    pub async fn tag_domain_name(
+        &self,
+        region: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        let arn = format!("arn:aws:apigateway:{region}::/domainnames/{name}");
+        rest_apis::tag_resource(&self.client, &arn, tags).await
+    }
+
+    /// UntagResource on custom domain `name` of `region`.
+    pub async fn untag_domain_name(
+        &self,
+        region: &str,
+        name: &str,
+        keys: &[String],
+    ) -> Result<(), Error> {
+        let arn = format!("arn:aws:apigateway:{region}::/domainnames/{name}");
+        rest_apis::untag_resource(&self.client, &arn, keys).await
+    }
+
     /// DeleteRestApi (1 per 30 s per account, waited out). `Ok(false)` when it was already gone.
     pub async fn delete_rest_api(&self, api_id: &str) -> Result<bool, Error> {
         rest_apis::delete_rest_api(&self.client, &self.quota, api_id).await

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use flarelink_core::{link, run_lock, unlink, RunOptions, Selection, StepId};
 
 use super::rotate_cert;
-use crate::args::{Cli, Command, RunArgs};
+use crate::args::{Cli, Command, LinkArgs, RunArgs};
 use crate::clients::{self, Built};
 use crate::progress::Ui;
 use crate::{bad_input, finish, load_config, report_config_errors, report_error};
@@ -22,6 +22,42 @@ pub(crate) fn fault_after_from_env() -> Result<Option<StepId>, String> {
     }
 }
 
+/// `--keep-client-ca FILE`: checked before any remote call — a new file (never overwritten) in an
+/// existing directory, and exactly one hostname with the origin lock (one file, one CA).
+fn keep_client_ca_usable(
+    path: &std::path::Path,
+    config: &flarelink_core::config::Config,
+) -> Result<(), (String, String)> {
+    use flarelink_core::config::OriginLock;
+    if path.exists() {
+        return Err((
+            "already exists; flarelink never overwrites a key file".into(),
+            "name a new file, or move the existing one away first".into(),
+        ));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if parent.is_some_and(|p| !p.is_dir()) {
+        return Err((
+            "is in a directory that does not exist".into(),
+            "create the directory first, or name a file in an existing one".into(),
+        ));
+    }
+    let locked = config
+        .domains
+        .iter()
+        .filter(|d| d.origin_lock == OriginLock::Mtls)
+        .count();
+    if locked != 1 {
+        return Err((
+            format!(
+                "needs exactly one hostname with origin_lock = \"mtls\" in the run ({locked} here)"
+            ),
+            "select one with --hostname".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn selection(command: &Command) -> Selection {
     use StepId::*;
     match command {
@@ -36,11 +72,27 @@ fn selection(command: &Command) -> Selection {
 }
 
 pub async fn run(cli: &Cli, command: &Command, args: &RunArgs, human: bool) -> u8 {
-    let config =
+    let mut config =
         match load_config(cli, &args.hostnames).and_then(|c| c.require_domains().map(|()| c)) {
             Ok(c) => c,
             Err(e) => return report_config_errors(&e, human),
         };
+    if let Command::LinkDomain(LinkArgs {
+        keep_client_ca: Some(path),
+        ..
+    }) = command
+    {
+        if let Err((problem, fix)) = keep_client_ca_usable(path, &config) {
+            return bad_input(
+                "--keep-client-ca",
+                &path.display().to_string(),
+                &problem,
+                &fix,
+                human,
+            );
+        }
+        config.keep_client_ca = Some(path.clone());
+    }
     let fault_after = match fault_after_from_env() {
         Ok(f) => f,
         Err(name) => {

@@ -86,6 +86,8 @@ pub struct CloudflareSection {
 pub struct AwsSection {
     pub region: Option<String>,
     pub profile: Option<String>,
+    /// The origin lock's truststore bucket (the user's own, versioned); absent: flarelink's.
+    pub truststore_bucket: Option<String>,
 }
 
 /// The run lock (`run_lock`): how long a marker lives unless its holder renews it.
@@ -109,6 +111,8 @@ pub struct DomainSection {
     /// Defaults to `[api].stage`.
     pub stage: Option<String>,
     pub base_path: Option<String>,
+    /// `off` (default) or `mtls`: the origin lock.
+    pub origin_lock: Option<String>,
     pub certificate: CertificateSection,
 }
 
@@ -151,7 +155,7 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
             "origin_ca_roots",
         ],
     ),
-    ("aws", &["region", "profile"]),
+    ("aws", &["region", "profile", "truststore_bucket"]),
     (
         "retry",
         &["max_attempts", "max_quota_waits", "request_timeout_seconds"],
@@ -159,7 +163,14 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
     ("lock", &["lease_seconds"]),
     (
         "domain[]",
-        &["hostname", "rest_api", "stage", "base_path", "certificate"],
+        &[
+            "hostname",
+            "rest_api",
+            "stage",
+            "base_path",
+            "origin_lock",
+            "certificate",
+        ],
     ),
     (
         "domain[].certificate",

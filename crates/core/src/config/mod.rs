@@ -140,6 +140,28 @@ pub enum CertificateSource {
 pub const DEFAULT_VALIDATION_TIMEOUT_SECONDS: u32 = 900;
 pub const VALIDATION_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=259_200;
 
+/// `[[domain]] origin_lock`: whether API Gateway answers only Cloudflare (`steps::origin_pull_cert`
+/// and the three steps after it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OriginLock {
+    /// No lock; a lock flarelink set earlier is taken off.
+    #[default]
+    Off,
+    /// Per-hostname authenticated origin pulls + mutual TLS on the custom domain + the default
+    /// `execute-api` endpoint off.
+    Mtls,
+}
+
+impl OriginLock {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginLock::Off => "off",
+            OriginLock::Mtls => "mtls",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Domain {
     /// Exactly as written (which is checked to be lower-case, without a trailing dot).
@@ -150,6 +172,7 @@ pub struct Domain {
     /// `None` = no base path (API Gateway's "(none)").
     pub base_path: Option<String>,
     pub certificate: CertificateSpec,
+    pub origin_lock: OriginLock,
 }
 
 impl Domain {
@@ -160,12 +183,8 @@ impl Domain {
 
     /// Whether the configuration turns the origin lock on for this hostname
     /// (`origin_lock = "mtls"`), which `verify` then requires.
-    ///
-    /// The `origin_lock` key is added by the origin-lock steps (issue 13, branch issue-13lock);
-    /// until it is part of the configuration no file can turn the lock on, so this is `false`.
-    /// At that merge this reads the key: `self.origin_lock == OriginLock::Mtls`.
     pub fn origin_lock_required(&self) -> bool {
-        false
+        self.origin_lock == OriginLock::Mtls
     }
 }
 
@@ -217,6 +236,13 @@ pub struct Config {
     pub domains: Vec<Domain>,
     pub cognito: Option<CognitoConfig>,
     pub api: Option<ApiConfig>,
+    /// `[aws] truststore_bucket`: the user's own versioned bucket for the origin lock's
+    /// truststore; `None`: flarelink's (see `steps::truststore`).
+    pub truststore_bucket: Option<String>,
+    /// `link-domain --keep-client-ca FILE` (set by the CLI, checked there): where to write the
+    /// private key of a client CA made in the run. `None`: it never leaves memory.
+    #[serde(skip)]
+    pub keep_client_ca: Option<PathBuf>,
 }
 
 /// What the command line and the environment add to the file.
@@ -803,6 +829,7 @@ fn validate(
         }
         let (source, validation_timeout_seconds) =
             certificate_source(&d.certificate, &field, errors);
+        let origin_lock = origin_lock(d.origin_lock.as_deref(), &field, errors);
         domains.push(Domain {
             hostname,
             rest_api: rest_api.unwrap_or_default(),
@@ -815,6 +842,7 @@ fn validate(
                 source,
                 validation_timeout_seconds,
             },
+            origin_lock,
         });
     }
     if let Some(zone_name) = &zone_name {
@@ -872,7 +900,63 @@ fn validate(
         domains,
         cognito,
         api,
+        truststore_bucket: truststore_bucket(file.aws.truststore_bucket.as_deref(), errors),
+        keep_client_ca: None,
     })
+}
+
+/// `[[domain]] origin_lock`.
+fn origin_lock(
+    value: Option<&str>,
+    field: &dyn Fn(&str) -> String,
+    errors: &mut Vec<ConfigError>,
+) -> OriginLock {
+    match value.unwrap_or("off") {
+        "off" => OriginLock::Off,
+        "mtls" => OriginLock::Mtls,
+        other => {
+            let fix = match other.trim().to_ascii_lowercase().replace(['_', ' '], "-").as_str() {
+                "mtls" | "mutual-tls" | "m-tls" | "on" | "true" | "yes" | "aop" => {
+                    "write it exactly as \"mtls\"".to_string()
+                }
+                "off" | "none" | "false" | "no" | "" => "write it exactly as \"off\" (or leave it out)".to_string(),
+                _ => "use \"mtls\" (API Gateway answers only Cloudflare: authenticated origin pulls, mutual TLS, default endpoint off) or \"off\" (default)".to_string(),
+            };
+            errors.push(ConfigError::new(
+                field("origin_lock"),
+                other,
+                "is not an origin lock",
+                fix,
+            ));
+            OriginLock::Off
+        }
+    }
+}
+
+/// `[aws] truststore_bucket`: S3's bucket naming rules (3–63 characters; lower-case letters,
+/// digits, dots and hyphens; a letter or digit at each end), checked here so a typo is bad
+/// input rather than a refusal from S3 mid-run.
+fn truststore_bucket(value: Option<&str>, errors: &mut Vec<ConfigError>) -> Option<String> {
+    let v = value?;
+    let ok_chars = v
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+    let ends = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if (3..=63).contains(&v.len())
+        && ok_chars
+        && ends(v.chars().next())
+        && ends(v.chars().last())
+        && !v.contains("..")
+    {
+        return Some(v.to_string());
+    }
+    errors.push(ConfigError::new(
+        "aws.truststore_bucket",
+        v,
+        "is not an S3 bucket name",
+        "use the name of an existing, versioned bucket you own: 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit (or leave it out: flarelink then makes its own)",
+    ));
+    None
 }
 
 /// `[domain.certificate] source` and the wait that goes with it. The Origin CA options mean

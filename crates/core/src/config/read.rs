@@ -536,6 +536,7 @@ pub fn read(reader: &mut Reader<'_>, root: &Spanned<DeTable<'_>>) -> ConfigFile 
     if let Some(mut t) = reader.table(&mut top, "aws") {
         file.aws.region = reader.string(&mut t, "region");
         file.aws.profile = reader.string(&mut t, "profile");
+        file.aws.truststore_bucket = reader.string(&mut t, "truststore_bucket");
         reader.finish(t);
     }
 
@@ -571,6 +572,7 @@ pub fn read(reader: &mut Reader<'_>, root: &Spanned<DeTable<'_>>) -> ConfigFile 
             rest_api: reader.string(&mut t, "rest_api"),
             stage: reader.string(&mut t, "stage"),
             base_path: reader.string(&mut t, "base_path"),
+            origin_lock: reader.string(&mut t, "origin_lock"),
             certificate: CertificateSection::default(),
         };
         if let Some(mut c) = reader.table(&mut t, "certificate") {

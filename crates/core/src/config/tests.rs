@@ -491,3 +491,30 @@ fn ssl_scope_is_hostname_or_zone_and_a_bad_one_names_the_key_value_and_fix() {
     );
     assert_eq!(fields(&with("true")), vec!["cloudflare.ssl_scope"]);
 }
+
+#[test]
+fn the_origin_lock_is_off_by_default_and_mtls_takes_an_optional_bucket() {
+    use crate::config::OriginLock;
+    let c = load(GOOD).unwrap();
+    assert_eq!(c.domains[0].origin_lock, OriginLock::Off);
+    assert_eq!(c.truststore_bucket, None);
+    let locked = GOOD
+        .replace(
+            "stage = \"prod\"\n",
+            "stage = \"prod\"\norigin_lock = \"mtls\"\n",
+        )
+        .replace(
+            "region = \"us-east-1\"\n",
+            "region = \"us-east-1\"\ntruststore_bucket = \"my.trust-store\"\n",
+        );
+    let c = load(&locked).unwrap();
+    assert_eq!(c.domains[0].origin_lock, OriginLock::Mtls);
+    assert_eq!(c.truststore_bucket.as_deref(), Some("my.trust-store"));
+    // Both problems at once.
+    let bad = locked
+        .replace("\"mtls\"", "\"on\"")
+        .replace("my.trust-store", "-bad-");
+    let f = fields(&bad);
+    assert!(f.contains(&"domain[0].origin_lock".to_string()), "{f:?}");
+    assert!(f.contains(&"aws.truststore_bucket".to_string()), "{f:?}");
+}

@@ -318,7 +318,7 @@ pub async fn request(
 }
 
 /// Polls DescribeCertificate until every validation option carries its record.
-async fn await_records(
+pub(crate) async fn await_records(
     acm: &Acm,
     settle: Settle<'_>,
     hostname: &str,

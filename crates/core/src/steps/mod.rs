@@ -21,9 +21,13 @@ pub mod acm_import;
 pub mod acm_request;
 pub mod api_mapping;
 pub mod custom_domain;
+pub mod default_endpoint;
 pub mod dns_record;
+pub mod domain_mtls;
 pub mod origin_cert;
+pub mod origin_pull_cert;
 pub mod ssl_mode;
+pub mod truststore;
 pub mod validation_record;
 
 use crate::report::StepId;

@@ -67,6 +67,39 @@ pub(crate) async fn get_rest_api_tags(
     }
 }
 
+/// TagResource on an API Gateway resource (adds or overwrites these tags; idempotent, SDK
+/// retry kept).
+pub(crate) async fn tag_resource(
+    client: &Client,
+    arn: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), Error> {
+    client
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| from_sdk("TagResource", e))
+}
+
+/// UntagResource on an API Gateway resource (removing an absent key is no error).
+pub(crate) async fn untag_resource(
+    client: &Client,
+    arn: &str,
+    keys: &[String],
+) -> Result<(), Error> {
+    client
+        .untag_resource()
+        .resource_arn(arn)
+        .set_tag_keys(Some(keys.to_vec()))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| from_sdk("UntagResource", e))
+}
+
 pub(crate) async fn delete_rest_api(
     client: &Client,
     quota: &QuotaPolicy,
