@@ -93,7 +93,13 @@ impl Env {
     /// `flarelink verify` through the edge (or `via`), with the token from `$E2E_TOKEN`; every
     /// other name (the custom domain's regional name, the default endpoint: verify's direct
     /// calls) goes to the data plane, never to DNS.
-    pub(crate) fn verify(&self, config: &Path, extra: &[&str], via: std::net::SocketAddr, token: &str) -> Out {
+    pub(crate) fn verify(
+        &self,
+        config: &Path,
+        extra: &[&str],
+        via: std::net::SocketAddr,
+        token: &str,
+    ) -> Out {
         let resolve_host = extra
             .windows(2)
             .find(|w| w[0] == "--hostname")

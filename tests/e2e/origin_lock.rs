@@ -722,3 +722,75 @@ fn without_credentials_the_static_plans_list_the_lock_steps() {
         }
     }
 }
+
+/// With `source = "acm"` the served certificate is ACM-issued, so API Gateway needs no
+/// ownership-verification certificate: the lock makes none, and still refuses every way around
+/// Cloudflare; `origin_lock = "off"` then opens the regional name again.
+#[test]
+fn with_an_acm_issued_certificate_the_lock_makes_no_ownership_certificate() {
+    let env = Env::start();
+    let acm = |lock: &str| {
+        let config = env.config(lock);
+        let text =
+            std::fs::read_to_string(&config).unwrap() + "[domain.certificate]\nsource = \"acm\"\n";
+        std::fs::write(&config, text).unwrap();
+        config
+    };
+    let on = acm("mtls");
+    let token = env.provision(&on);
+    env.link(&on, &[], &[]).code(0);
+
+    let aws = env.aws();
+    assert!(
+        aws["mtls"]["truststoreUri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("s3://")),
+        "mutual TLS on: {aws:#}"
+    );
+    assert_eq!(
+        aws["owner"],
+        Value::Null,
+        "no ownership certificate: {aws:#}"
+    );
+    assert!(aws["owners"].as_array().unwrap().is_empty(), "{aws:#}");
+    assert_eq!(aws["disabled"], true);
+    let cf = env.cloudflare();
+    assert_eq!(cf["assoc"]["status"], "active", "{cf:#}");
+
+    // Through the edge in Full (strict) with the client certificate: answered.
+    let through = env.s.via_edge(HOST, "/ditto", &[("Authorization", &token)]);
+    assert_eq!(through.status, 200, "{through:?}");
+    // Around Cloudflare (trusting the stand-in public CA that signs ACM's certificates):
+    // refused, token or not.
+    let direct = env.s.https(
+        env.s.dataplane_address(),
+        HOST,
+        "/ditto",
+        &[("Authorization", &token)],
+        &env.s.acm_public_ca_file(),
+    );
+    assert_eq!(direct.status, 403, "no client certificate: {direct:?}");
+    let api_id = aws["api_id"].as_str().unwrap().to_owned();
+    assert_eq!(env.default_endpoint(&api_id, &token).status, 403);
+
+    // Converged: a second run writes nothing.
+    let again = env.link(&on, &[], &[]);
+    again.code(0);
+    assert!(again.writes().is_empty(), "{:?}", again.writes());
+
+    // Off: the regional name answers again; the lock's pieces are gone.
+    let off = acm("off");
+    env.link(&off, &[], &[]).code(0);
+    let open = env.s.https(
+        env.s.dataplane_address(),
+        HOST,
+        "/ditto",
+        &[("Authorization", &token)],
+        &env.s.acm_public_ca_file(),
+    );
+    assert_eq!(open.status, 200, "lock off: {open:?}");
+    let aws = env.aws();
+    assert_eq!(aws["mtls"], Value::Null, "{aws:#}");
+    assert_eq!(aws["disabled"], false, "{aws:#}");
+    assert!(env.cloudflare()["certs"].as_array().unwrap().is_empty());
+}

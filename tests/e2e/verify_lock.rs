@@ -390,3 +390,25 @@ fn verify_sees_both_ways_around_cloudflare_open_then_refused() {
         human.stdout
     );
 }
+
+/// After the merge with the lock steps: link-domain with origin_lock = "mtls", then verify
+/// (the config's expectation, no flag) passes with both ways refused.
+#[test]
+fn verify_after_link_domain_with_the_lock() {
+    let env = Env::start_with(&["--acm-validation-wait", "0"]);
+    let config = env.config("full", "");
+    let text = std::fs::read_to_string(&config).unwrap() + "origin_lock = \"mtls\"\n";
+    std::fs::write(&config, text).unwrap();
+    let id = env.guide(&config);
+    let edge = env.s.edge_address();
+    let locked = env.verify(&config, &[], edge, &id);
+    locked.code(0);
+    assert_eq!(locked.json()["report"]["bypass"]["origin_lock"], "mtls");
+    assert_eq!(
+        bypass(&locked),
+        [
+            pair("regional_name", "refused", true),
+            pair("default_endpoint", "refused", true)
+        ]
+    );
+}
