@@ -73,3 +73,42 @@ pub fn guide_config(
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// The guide's `provision`, then the user `superdude` with `password` (`users create`), then
+/// its ID token (`token`, SRP): the API exists, nothing is linked yet.
+pub fn provision_user(s: &Standins, config: &Path, password: &str) -> String {
+    let pw = [("E2E_PASSWORD", password)];
+    flarelink(s, config, &["provision"], &[]).code(0);
+    flarelink(
+        s,
+        config,
+        &[
+            "users",
+            "create",
+            "--username",
+            "superdude",
+            "--email",
+            "superdude@example.com",
+            "--password-env",
+            "E2E_PASSWORD",
+        ],
+        &pw,
+    )
+    .code(0);
+    let token = flarelink(
+        s,
+        config,
+        &[
+            "token",
+            "--username",
+            "superdude",
+            "--password-env",
+            "E2E_PASSWORD",
+            "--output",
+            "json",
+        ],
+        &pw,
+    );
+    token.code(0);
+    token.json()["id_token"].as_str().unwrap().to_owned()
+}

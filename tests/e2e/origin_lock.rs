@@ -5,10 +5,11 @@
 //! plane, boto3 for moto, Cloudflare's official Python SDK for the emulator.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use flarelink_test_support::standins::{sibling_binary, HttpAnswer, Standins};
 use serde_json::Value;
+
+use crate::guide_setup::{flarelink, guide_config, provision_user, Out};
 
 const HOST: &str = "api.example.com";
 const PASSWORD: &str = "Superd3d$-lock";
@@ -18,33 +19,14 @@ struct Env {
     dir: tempfile::TempDir,
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// The lock tests' reading of a JSON report.
+trait Steps {
+    /// The steps that change (or changed) something, as `step:action`.
+    fn writes(&self) -> Vec<String>;
+    fn steps(&self) -> Vec<String>;
 }
 
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}):\n{}\n--- stderr ---\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-
-    #[track_caller]
-    fn code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// The steps that change (or changed) something, as `step:action`.
+impl Steps for Out {
     fn writes(&self) -> Vec<String> {
         self.json()["report"]["steps"]
             .as_array()
@@ -84,31 +66,18 @@ impl Env {
     }
 
     fn config(&self, lock: &str) -> PathBuf {
-        let text = format!(
-            "[cloudflare]\nzone = \"example.com\"\nssl_mode = \"strict\"\norigin_ca_roots = [{root:?}]\n\n\
-             [aws]\nregion = \"us-east-1\"\n\n[retry]\nmax_attempts = 2\n\n\
-             [cognito]\nuser_pool = \"APIgatewayUserPool\"\napp_client = \"APIgatewayUserPoolClient\"\n\
-             domain_prefix = \"apigatewayauthonetwothree\"\ncallback_urls = [\"https://example.com\"]\n\
-             deletion_protection = false\n\n[api]\nname = \"ditto-api\"\nstage = \"prod\"\n\n\
-             [[domain]]\nhostname = \"{HOST}\"\nrest_api = \"ditto-api\"\nstage = \"prod\"\norigin_lock = \"{lock}\"\n",
-            root = self.s.origin_ca_root().display().to_string(),
-        );
-        let path = self.dir.path().join(format!("config-{lock}.toml"));
-        std::fs::write(&path, text).unwrap();
-        path
+        guide_config(
+            &self.s,
+            self.dir.path().join(format!("config-{lock}.toml")),
+            HOST,
+            "ssl_mode = \"strict\"\n",
+            "",
+            &format!("origin_lock = \"{lock}\"\n"),
+        )
     }
 
     fn flarelink(&self, config: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Out {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_flarelink"));
-        cmd.arg("--config").arg(config).args(args);
-        self.s.configure_command(&mut cmd);
-        cmd.envs(env.iter().copied());
-        let out = cmd.output().expect("run flarelink");
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        flarelink(&self.s, config, args, env)
     }
 
     fn link(&self, config: &PathBuf, extra: &[&str], env: &[(&str, &str)]) -> Out {
@@ -119,38 +88,7 @@ impl Env {
 
     /// provision → a user → its ID token (the API exists; nothing is linked yet).
     fn provision(&self, config: &PathBuf) -> String {
-        let pw = [("E2E_PASSWORD", PASSWORD)];
-        self.flarelink(config, &["provision"], &[]).code(0);
-        self.flarelink(
-            config,
-            &[
-                "users",
-                "create",
-                "--username",
-                "superdude",
-                "--email",
-                "superdude@example.com",
-                "--password-env",
-                "E2E_PASSWORD",
-            ],
-            &pw,
-        )
-        .code(0);
-        let token = self.flarelink(
-            config,
-            &[
-                "token",
-                "--username",
-                "superdude",
-                "--password-env",
-                "E2E_PASSWORD",
-                "--output",
-                "json",
-            ],
-            &pw,
-        );
-        token.code(0);
-        token.json()["id_token"].as_str().unwrap().to_owned()
+        provision_user(&self.s, config, PASSWORD)
     }
 
     /// Straight to API Gateway's data plane with the right Host and SNI, no client certificate.
