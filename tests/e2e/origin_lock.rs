@@ -4,7 +4,7 @@
 //! outcome is read back independently: Python's http.client through the edge and the data
 //! plane, boto3 for moto, Cloudflare's official Python SDK for the emulator.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use flarelink_test_support::standins::{sibling_binary, HttpAnswer, Standins};
 use serde_json::Value;
@@ -76,18 +76,18 @@ impl Env {
         )
     }
 
-    fn flarelink(&self, config: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Out {
+    fn flarelink(&self, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
         flarelink(&self.s, config, args, env)
     }
 
-    fn link(&self, config: &PathBuf, extra: &[&str], env: &[(&str, &str)]) -> Out {
+    fn link(&self, config: &Path, extra: &[&str], env: &[(&str, &str)]) -> Out {
         let mut args = vec!["link-domain", "--output", "json"];
         args.extend_from_slice(extra);
         self.flarelink(config, &args, env)
     }
 
     /// provision → a user → its ID token (the API exists; nothing is linked yet).
-    fn provision(&self, config: &PathBuf) -> String {
+    fn provision(&self, config: &Path) -> String {
         provision_user(&self.s, config, PASSWORD)
     }
 
