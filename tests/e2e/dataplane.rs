@@ -54,7 +54,7 @@ impl Env {
 
     /// provision → users create → token → link-domain; returns the ID token.
     pub(crate) fn guide(&self, config: &Path) -> String {
-        let id = provision_user(&self.s, config, PASSWORD);
+        let id = provision_user(&self.s, config, "superdude", PASSWORD);
         self.flarelink(config, &["link-domain"], &[]).code(0);
         id
     }

@@ -74,10 +74,12 @@ pub fn guide_config(
     path
 }
 
-/// The guide's `provision`, then the user `superdude` with `password` (`users create`), then
-/// its ID token (`token`, SRP): the API exists, nothing is linked yet.
-pub fn provision_user(s: &Standins, config: &Path, password: &str) -> String {
+/// The guide's `provision`, then the user `username` with `password` (`users create`, e-mail
+/// `<username>@example.com`), then its ID token (`token`, SRP): the API exists, nothing is
+/// linked yet.
+pub fn provision_user(s: &Standins, config: &Path, username: &str, password: &str) -> String {
     let pw = [("E2E_PASSWORD", password)];
+    let email = format!("{username}@example.com");
     flarelink(s, config, &["provision"], &[]).code(0);
     flarelink(
         s,
@@ -86,9 +88,9 @@ pub fn provision_user(s: &Standins, config: &Path, password: &str) -> String {
             "users",
             "create",
             "--username",
-            "superdude",
+            username,
             "--email",
-            "superdude@example.com",
+            &email,
             "--password-env",
             "E2E_PASSWORD",
         ],
@@ -101,7 +103,7 @@ pub fn provision_user(s: &Standins, config: &Path, password: &str) -> String {
         &[
             "token",
             "--username",
-            "superdude",
+            username,
             "--password-env",
             "E2E_PASSWORD",
             "--output",

@@ -88,7 +88,7 @@ impl Env {
 
     /// provision → a user → its ID token (the API exists; nothing is linked yet).
     fn provision(&self, config: &Path) -> String {
-        provision_user(&self.s, config, PASSWORD)
+        provision_user(&self.s, config, "superdude", PASSWORD)
     }
 
     /// Straight to API Gateway's data plane with the right Host and SNI, no client certificate.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use flarelink_test_support::standins::{sibling_binary, Standins};
 use serde_json::Value;
 
-use crate::guide_setup::{flarelink, guide_config, Out};
+use crate::guide_setup::{flarelink, guide_config, provision_user, Out};
 
 const HOST: &str = "api.example.com";
 const PASSWORD: &str = "Superd3d$-rot";
@@ -80,34 +80,7 @@ impl Env {
 
     /// provision → users create → token → link-domain; returns the ID token.
     fn guide(&self, config: &Path) -> String {
-        let pw = [("E2E_PASSWORD", PASSWORD)];
-        self.flarelink(config, &["provision"], &[]).code(0);
-        let user = [
-            "users",
-            "create",
-            "--username",
-            "rotator",
-            "--email",
-            "rotator@example.com",
-            "--password-env",
-            "E2E_PASSWORD",
-        ];
-        self.flarelink(config, &user, &pw).code(0);
-        let token = self.flarelink(
-            config,
-            &[
-                "token",
-                "--username",
-                "rotator",
-                "--password-env",
-                "E2E_PASSWORD",
-                "--output",
-                "json",
-            ],
-            &pw,
-        );
-        token.code(0);
-        let id = token.json()["id_token"].as_str().unwrap().to_owned();
+        let id = provision_user(&self.s, config, "rotator", PASSWORD);
         self.flarelink(config, &["link-domain"], &[]).code(0);
         id
     }
